@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds, and runs the creditwatch demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh build
+# The live demo arrives with the streaming pipeline; until then show the build works.
+exec "${BUILD_DIR:-build}"/src/app/creditwatch version

@@ -1,0 +1,87 @@
+#include "core/alert_tracker.h"
+
+#include <fmt/format.h>
+
+namespace creditwatch::core {
+
+std::string AlertTracker::AlertId(std::string_view customer, v1::Rule rule, std::string_view subject,
+                                  uint64_t episode) {
+  return fmt::format("{}/{}/{}/{}", customer, v1::Rule_Name(rule), subject, episode);
+}
+
+int AlertTracker::IndexOf(v1::Rule rule, std::string_view subject) const {
+  for (int i = 0; i < s_.alerts_size(); ++i) {
+    const auto& a = s_.alerts(i);
+    if (a.rule() == rule && a.subject() == subject) return i;
+  }
+  return -1;
+}
+
+const v1::AlertState* AlertTracker::Active(v1::Rule rule, std::string_view subject) const {
+  const int idx = IndexOf(rule, subject);
+  return idx < 0 ? nullptr : &s_.alerts(idx);
+}
+
+v1::AlertState* AlertTracker::FindMutable(v1::Rule rule, std::string_view subject) {
+  const int idx = IndexOf(rule, subject);
+  return idx < 0 ? nullptr : s_.mutable_alerts(idx);
+}
+
+v1::AlertState* AlertTracker::Open(v1::Rule rule, std::string_view subject, int32_t baseline) {
+  auto* a = s_.add_alerts();
+  a->set_rule(rule);
+  a->set_subject(std::string(subject));
+  s_.set_alert_seq(s_.alert_seq() + 1);
+  a->set_episode(s_.alert_seq());
+  a->set_since_ms(now_ms_);
+  a->set_baseline(baseline);
+  return a;
+}
+
+v1::Alert& AlertTracker::Emit(v1::AlertState& a, v1::Alert::Status status) {
+  a.set_transitions(a.transitions() + 1);
+  v1::Alert& out = out_->emplace_back();
+  out.set_alert_id(AlertId(s_.customer_id(), a.rule(), a.subject(), a.episode()));
+  out.set_output_id(
+      fmt::format("{}/{}-{}", out.alert_id(), a.transitions(), status == v1::Alert::RESOLVED ? "resolved" : "firing"));
+  out.set_customer_id(s_.customer_id());
+  out.set_rule(a.rule());
+  out.set_subject(a.subject());
+  out.set_episode(a.episode());
+  out.set_status(status);
+  out.set_severity(a.severity());
+  out.set_level(a.level());
+  out.set_at_ms(now_ms_);
+  out.set_cause_event_id(std::string(cause_));
+  return out;
+}
+
+namespace {
+v1::Evidence* Add(v1::Alert& a, std::string_view name) {
+  auto* e = a.add_evidence();
+  e->set_name(std::string(name));
+  return e;
+}
+}  // namespace
+
+void AddInt(v1::Alert& a, std::string_view name, int64_t v) { Add(a, name)->set_int_value(v); }
+void AddMoney(v1::Alert& a, std::string_view name, int64_t minor, std::string_view currency) {
+  auto* m = Add(a, name)->mutable_money();
+  m->set_minor(minor);
+  m->set_currency(std::string(currency));
+}
+void AddBasisPoints(v1::Alert& a, std::string_view name, int64_t bp) { Add(a, name)->set_basis_points(bp); }
+void AddTenths(v1::Alert& a, std::string_view name, int64_t tenths) { Add(a, name)->set_tenths(tenths); }
+void AddText(v1::Alert& a, std::string_view name, std::string_view text) { Add(a, name)->set_text(std::string(text)); }
+
+const char* SeverityName(v1::Severity s) {
+  switch (s) {
+    case v1::INFO: return "info";
+    case v1::WARNING: return "warning";
+    case v1::MAJOR: return "major";
+    case v1::CRITICAL: return "critical";
+    default: return "unspecified";
+  }
+}
+
+}  // namespace creditwatch::core

@@ -1,0 +1,80 @@
+// Alert lifecycle for one customer within one step. An alert is identified by
+// (customer, rule, subject) and an episode number drawn from a per-customer sequence
+// that is never reused, so ids derived from it are unique and reproducible. Emits only
+// transitions: FIRING (new episode, or a new grade = severity or level) and RESOLVED.
+// Not thread-safe; lives for one step.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "creditwatch/v1/outputs.pb.h"
+#include "creditwatch/v1/state.pb.h"
+
+namespace creditwatch::core {
+
+class AlertTracker {
+ public:
+  AlertTracker(v1::CustomerState& state, int64_t now_ms, std::string_view cause_event_id, std::vector<v1::Alert>* out)
+      : s_(state), now_ms_(now_ms), cause_(cause_event_id), out_(out) {}
+
+  // The active alert for (rule, subject), or nullptr.
+  const v1::AlertState* Active(v1::Rule rule, std::string_view subject) const;
+
+  // Raises the alert or keeps it; emits FIRING when it is new or its grade changed.
+  // `explain(v1::Alert&)` fills summary and evidence, and runs only when emitting.
+  // `baseline` is stored with a new episode (SCORE_DOWNGRADE keeps the band before).
+  template <typename Explain>
+  void Fire(v1::Rule rule, std::string_view subject, v1::Severity severity, int32_t level, Explain&& explain,
+            int32_t baseline = 0) {
+    v1::AlertState* a = FindMutable(rule, subject);
+    if (a != nullptr && a->severity() == severity && a->level() == level) return;
+    if (a == nullptr) a = Open(rule, subject, baseline);
+    a->set_severity(severity);
+    a->set_level(level);
+    v1::Alert& alert = Emit(*a, v1::Alert::FIRING);
+    explain(alert);
+  }
+
+  // Resolves the alert if it is active; emits RESOLVED.
+  template <typename Explain>
+  void Resolve(v1::Rule rule, std::string_view subject, Explain&& explain) {
+    const int idx = IndexOf(rule, subject);
+    if (idx < 0) return;
+    v1::Alert& alert = Emit(*s_.mutable_alerts(idx), v1::Alert::RESOLVED);
+    explain(alert);
+    s_.mutable_alerts()->erase(s_.mutable_alerts()->begin() + idx);
+  }
+  void Resolve(v1::Rule rule, std::string_view subject) {
+    Resolve(rule, subject, [](v1::Alert&) {});
+  }
+
+  // Stable id of an episode: "<customer>/<RULE>/<subject>/<episode>". A transition's
+  // output id appends its number within the episode and its kind.
+  static std::string AlertId(std::string_view customer, v1::Rule rule, std::string_view subject, uint64_t episode);
+
+ private:
+  int IndexOf(v1::Rule rule, std::string_view subject) const;
+  v1::AlertState* FindMutable(v1::Rule rule, std::string_view subject);
+  v1::AlertState* Open(v1::Rule rule, std::string_view subject, int32_t baseline);
+  v1::Alert& Emit(v1::AlertState& a, v1::Alert::Status status);
+
+  v1::CustomerState& s_;
+  int64_t now_ms_;
+  std::string_view cause_;
+  std::vector<v1::Alert>* out_;
+};
+
+// Evidence helpers.
+void AddInt(v1::Alert& a, std::string_view name, int64_t v);
+void AddMoney(v1::Alert& a, std::string_view name, int64_t minor, std::string_view currency);
+void AddBasisPoints(v1::Alert& a, std::string_view name, int64_t bp);
+void AddTenths(v1::Alert& a, std::string_view name, int64_t tenths);
+void AddText(v1::Alert& a, std::string_view name, std::string_view text);
+
+// "warning", "critical", ...
+const char* SeverityName(v1::Severity s);
+
+}  // namespace creditwatch::core

@@ -1,0 +1,70 @@
+// The credit-risk decision core: a pure, deterministic function of
+// (customer state, event or due timer, now) -> (new state, outputs, next wake time).
+// No I/O and no clock reads: time comes in as an argument. A CreditEngine holds only
+// immutable configuration, so one instance may be shared by threads that work on
+// different customers' states.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/rules_config.h"
+#include "core/validation.h"
+#include "creditwatch/v1/events.pb.h"
+#include "creditwatch/v1/outputs.pb.h"
+#include "creditwatch/v1/state.pb.h"
+
+namespace creditwatch::core {
+
+// Outputs of one or more steps, appended in the order they happened.
+struct StepOutputs {
+  std::vector<v1::Alert> alerts;
+  std::vector<v1::BlockStatus> blocks;
+  std::vector<v1::OrderDecision> decisions;
+
+  void Clear() {
+    alerts.clear();
+    blocks.clear();
+    decisions.clear();
+  }
+  size_t size() const { return alerts.size() + blocks.size() + decisions.size(); }
+};
+
+enum class StepKind { kApplied, kDuplicate, kRejected };
+
+struct StepResult {
+  StepKind kind = StepKind::kApplied;
+  Rejection rejection;          // when kRejected: the state is unchanged
+  int unknown_allocations = 0;  // payment parts kept as unapplied cash (a warning)
+  // When the customer next needs a Tick (a deadline or a window edge); 0 = never.
+  int64_t next_wake_ms = 0;
+};
+
+class CreditEngine {
+ public:
+  explicit CreditEngine(RulesConfig config) : config_(std::move(config)) {}
+
+  // Applies one input event. `state` must belong to e.customer_id() (an empty state is a
+  // new customer). Validation failures and duplicates leave `state` unchanged.
+  StepResult Apply(v1::CustomerState& state, const v1::Envelope& e, int64_t now_ms, StepOutputs& out) const;
+
+  // Fires what is due at `now_ms` (dunning levels, broken promises, hold expiries,
+  // window edges). Harmless when nothing is due.
+  StepResult Tick(v1::CustomerState& state, int64_t now_ms, StepOutputs& out) const;
+
+  // The earliest future time at which Tick would change something; 0 = none.
+  int64_t NextWake(const v1::CustomerState& state, int64_t now_ms) const;
+
+  const RulesConfig& config() const { return config_; }
+
+ private:
+  void Evaluate(v1::CustomerState& s, int64_t now_ms, const std::string& cause, StepOutputs& out) const;
+
+  RulesConfig config_;
+};
+
+// Stable 64-bit FNV-1a hash, used for the recent event id ring.
+uint64_t StableHash(std::string_view s);
+
+}  // namespace creditwatch::core

@@ -1,0 +1,383 @@
+#include "core/ledger.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace creditwatch::core {
+namespace {
+
+template <typename Repeated, typename Pred>
+auto* FindIf(Repeated& items, Pred pred) {
+  for (auto& item : items) {
+    if (pred(item)) return &item;
+  }
+  return static_cast<typename Repeated::value_type*>(nullptr);
+}
+
+template <typename Repeated, typename Pred>
+void EraseIf(Repeated& items, Pred pred) {
+  items.erase(std::remove_if(items.begin(), items.end(), pred), items.end());
+}
+
+FoldResult Duplicate() { return {FoldOutcome::kDuplicate, {}, 0, false, 0}; }
+FoldResult Reject(v1::RejectReason reason, std::string detail) {
+  return {FoldOutcome::kRejected, {reason, std::move(detail)}, 0, false, 0};
+}
+
+// The currency of the payload's money, or nullptr when it carries none.
+const std::string* PayloadCurrency(const v1::Envelope& e) {
+  switch (e.payload_case()) {
+    case v1::Envelope::kCustomerUpserted:
+      return e.customer_upserted().has_credit_limit() ? &e.customer_upserted().credit_limit().currency() : nullptr;
+    case v1::Envelope::kCreditLimitChanged: return &e.credit_limit_changed().credit_limit().currency();
+    case v1::Envelope::kInvoiceIssued: return &e.invoice_issued().amount().currency();
+    case v1::Envelope::kInvoiceCancelled:
+      return e.invoice_cancelled().has_credit_note_amount() ? &e.invoice_cancelled().credit_note_amount().currency()
+                                                            : nullptr;
+    case v1::Envelope::kPaymentReceived: return &e.payment_received().amount().currency();
+    case v1::Envelope::kOrderPlaced: return &e.order_placed().amount().currency();
+    case v1::Envelope::kDisputeOpened: return &e.dispute_opened().amount().currency();
+    case v1::Envelope::kPromiseToPay: return &e.promise_to_pay().amount().currency();
+    default: return nullptr;
+  }
+}
+
+// Removes a settled invoice and the disputes on it. Returns true when removed.
+bool CloseIfSettled(v1::CustomerState& s, int index) {
+  const auto& inv = s.invoices(index);
+  if (inv.paid() < inv.amount()) return false;
+  const std::string id = inv.invoice_id();
+  // Overpayment beyond the amount (after a credit note) becomes unapplied cash.
+  s.set_unapplied_cash(s.unapplied_cash() + (inv.paid() - inv.amount()));
+  s.set_open_receivables(s.open_receivables() - OpenAmount(inv));
+  s.mutable_invoices()->erase(s.mutable_invoices()->begin() + index);
+  EraseIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == id; });
+  return true;
+}
+
+int IndexOfInvoice(const v1::CustomerState& s, std::string_view id) {
+  for (int i = 0; i < s.invoices_size(); ++i) {
+    if (s.invoices(i).invoice_id() == id) return i;
+  }
+  return -1;
+}
+
+void RemoveOrder(v1::CustomerState& s, std::string_view order_id) {
+  auto* orders = s.mutable_orders();
+  for (int i = 0; i < orders->size(); ++i) {
+    if (orders->Get(i).order_id() != order_id) continue;
+    if (orders->Get(i).status() == v1::OrderState::APPROVED) {
+      s.set_approved_orders(s.approved_orders() - orders->Get(i).amount());
+    }
+    orders->erase(orders->begin() + i);
+    return;
+  }
+}
+
+int32_t DaysBeyondTerms(int64_t paid_ms, int64_t due_ms) {
+  if (paid_ms <= due_ms) return 0;
+  return static_cast<int32_t>((paid_ms - due_ms) / kMsPerDay);
+}
+
+// Payment towards promises: the oldest promised date first.
+void CreditPromises(v1::CustomerState& s, int64_t amount) {
+  std::vector<v1::PromiseState*> open;
+  for (auto& p : *s.mutable_promises()) {
+    if (p.paid() < p.amount()) open.push_back(&p);
+  }
+  std::stable_sort(open.begin(), open.end(),
+                   [](const auto* a, const auto* b) { return a->promised_ms() < b->promised_ms(); });
+  for (auto* p : open) {
+    if (amount <= 0) break;
+    const int64_t take = std::min(amount, p->amount() - p->paid());
+    p->set_paid(p->paid() + take);
+    amount -= take;
+  }
+}
+
+FoldResult ApplyCustomer(v1::CustomerState& s, const v1::CustomerUpserted& p) {
+  s.set_name(p.name());
+  s.set_segment(p.segment());
+  s.set_risk_class(p.risk_class());
+  s.set_payment_terms_days(p.payment_terms_days());
+  s.set_credit_manager(p.credit_manager());
+  if (p.has_credit_limit()) {
+    s.set_has_limit(true);
+    s.set_credit_limit(p.credit_limit().minor());
+  }
+  return {};
+}
+
+FoldResult ApplyInvoice(v1::CustomerState& s, const v1::InvoiceIssued& p) {
+  if (IndexOfInvoice(s, p.invoice_id()) >= 0) return Duplicate();
+  auto* inv = s.add_invoices();
+  inv->set_invoice_id(p.invoice_id());
+  inv->set_amount(p.amount().minor());
+  inv->set_issue_ms(p.issue_date_ms());
+  inv->set_due_ms(p.due_date_ms() != 0 ? p.due_date_ms()
+                                       : p.issue_date_ms() + int64_t{s.payment_terms_days()} * kMsPerDay);
+  inv->set_order_id(p.order_id());
+  s.set_open_receivables(s.open_receivables() + p.amount().minor());
+  if (!p.order_id().empty()) RemoveOrder(s, p.order_id());
+  return {};
+}
+
+FoldResult ApplyCancel(v1::CustomerState& s, const v1::InvoiceCancelled& p) {
+  const int idx = IndexOfInvoice(s, p.invoice_id());
+  if (idx < 0) return Reject(v1::UNKNOWN_REFERENCE, fmt::format("invoice {} is not open", p.invoice_id()));
+  auto* inv = s.mutable_invoices(idx);
+  const int64_t open = OpenAmount(*inv);
+  const int64_t credit =
+      p.has_credit_note_amount() && p.credit_note_amount().minor() > 0 ? p.credit_note_amount().minor() : open;
+  const int64_t applied = std::min(credit, open);
+  inv->set_amount(inv->amount() - applied);
+  s.set_open_receivables(s.open_receivables() - applied);
+  // A credit note larger than what is open becomes the customer's credit.
+  s.set_unapplied_cash(s.unapplied_cash() + (credit - applied));
+  // Disputed amounts cannot exceed what is left open.
+  if (inv->disputed() > OpenAmount(*inv)) inv->set_disputed(OpenAmount(*inv));
+  CloseIfSettled(s, idx);
+  return {};
+}
+
+FoldResult ApplyPayment(v1::CustomerState& s, const v1::Envelope& e, const v1::PaymentReceived& p,
+                        const RuleThresholds& t) {
+  for (const auto& rec : s.payments()) {
+    if (rec.payment_id() == p.payment_id()) return Duplicate();
+  }
+  // Cash after a reversal first makes good the reversed payments, oldest first.
+  int64_t make_good = p.amount().minor();
+  for (auto& rec : *s.mutable_payments()) {
+    if (!rec.reversed() || make_good <= 0) continue;
+    const int64_t take = std::min(make_good, rec.amount() - rec.repaid());
+    if (take <= 0) continue;
+    rec.set_repaid(rec.repaid() + take);
+    make_good -= take;
+  }
+  FoldResult result;
+  auto* rec = s.add_payments();
+  rec->set_payment_id(p.payment_id());
+  rec->set_amount(p.amount().minor());
+  rec->set_received_ms(e.event_time_ms());
+
+  int64_t unapplied = p.amount().minor();
+  double weighted_days = 0;
+  int64_t weighted_amount = 0;
+  for (const auto& a : p.allocations()) {
+    const int idx = IndexOfInvoice(s, a.invoice_id());
+    if (idx < 0) {
+      ++result.unknown_allocations;
+      continue;
+    }
+    auto* inv = s.mutable_invoices(idx);
+    const int64_t take = std::min(a.amount().minor(), OpenAmount(*inv));
+    if (take <= 0) continue;
+    inv->set_paid(inv->paid() + take);
+    s.set_open_receivables(s.open_receivables() - take);
+    unapplied -= take;
+    auto* alloc = rec->add_allocations();
+    alloc->set_invoice_id(inv->invoice_id());
+    alloc->set_amount(take);
+    alloc->set_due_ms(inv->due_ms());
+    alloc->set_issue_ms(inv->issue_ms());
+    weighted_days += static_cast<double>(take) * DaysBeyondTerms(e.event_time_ms(), inv->due_ms());
+    weighted_amount += take;
+    if (inv->disputed() > OpenAmount(*inv)) inv->set_disputed(OpenAmount(*inv));
+    CloseIfSettled(s, idx);
+  }
+  rec->set_unapplied(unapplied);
+  s.set_unapplied_cash(s.unapplied_cash() + unapplied);
+  CreditPromises(s, p.amount().minor());
+
+  if (weighted_amount > 0) {
+    // Payment behaviour: this payment's amount-weighted days beyond terms, folded into
+    // two amount-weighted exponential averages (short and long memory).
+    const double days = weighted_days / static_cast<double>(weighted_amount);
+    const auto amount = static_cast<double>(weighted_amount);
+    s.set_dbt_short_sum(s.dbt_short_sum() * t.dbt_short_decay + amount * days);
+    s.set_dbt_short_weight(s.dbt_short_weight() * t.dbt_short_decay + amount);
+    s.set_dbt_long_sum(s.dbt_long_sum() * t.dbt_long_decay + amount * days);
+    s.set_dbt_long_weight(s.dbt_long_weight() * t.dbt_long_decay + amount);
+    s.set_dbt_payments(s.dbt_payments() + 1);
+    auto* obs = s.add_observations();
+    obs->set_at_ms(e.event_time_ms());
+    obs->set_amount(weighted_amount);
+    obs->set_days_beyond_terms(static_cast<int32_t>(days));
+  }
+  return result;
+}
+
+FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::PaymentReversed& p) {
+  v1::PaymentRecord* rec =
+      FindIf(*s.mutable_payments(), [&](const v1::PaymentRecord& r) { return r.payment_id() == p.payment_id(); });
+  if (rec == nullptr) {
+    return Reject(v1::UNKNOWN_REFERENCE,
+                  fmt::format("payment {} is unknown or older than the history", p.payment_id()));
+  }
+  if (rec->reversed()) return Duplicate();
+  rec->set_reversed(true);
+  rec->set_reversed_ms(e.event_time_ms());
+  int64_t reopened = 0;
+  for (const auto& a : rec->allocations()) {
+    const int idx = IndexOfInvoice(s, a.invoice_id());
+    if (idx >= 0) {
+      auto* inv = s.mutable_invoices(idx);
+      inv->set_paid(inv->paid() - a.amount());
+    } else {
+      // The payment had settled the invoice: reopen the reversed part with its dates.
+      auto* inv = s.add_invoices();
+      inv->set_invoice_id(a.invoice_id());
+      inv->set_amount(a.amount());
+      inv->set_issue_ms(a.issue_ms());
+      inv->set_due_ms(a.due_ms());
+    }
+    s.set_open_receivables(s.open_receivables() + a.amount());
+    reopened += a.amount();
+  }
+  s.set_unapplied_cash(s.unapplied_cash() - rec->unapplied());
+  reopened += rec->unapplied();
+  FoldResult result;
+  result.payment_reversed = true;
+  result.reopened_amount = reopened;
+  return result;
+}
+
+FoldResult ApplyOrderPlaced(v1::CustomerState& s, const v1::Envelope& e, const v1::OrderPlaced& p) {
+  if (FindOrder(s, p.order_id()) != nullptr) return Duplicate();
+  auto* o = s.add_orders();
+  o->set_order_id(p.order_id());
+  o->set_amount(p.amount().minor());
+  o->set_placed_ms(e.event_time_ms());
+  s.set_order_seq(s.order_seq() + 1);
+  o->set_seq(s.order_seq());
+  o->set_status(v1::OrderState::STATUS_UNSPECIFIED);  // decided by the engine in this step
+  return {};
+}
+
+FoldResult ApplyDisputeOpened(v1::CustomerState& s, const v1::DisputeOpened& p) {
+  for (const auto& d : s.disputes()) {
+    if (d.dispute_id() == p.dispute_id()) return Duplicate();
+  }
+  v1::InvoiceState* inv = FindInvoice(s, p.invoice_id());
+  if (inv == nullptr) return Reject(v1::UNKNOWN_REFERENCE, fmt::format("invoice {} is not open", p.invoice_id()));
+  const int64_t amount = std::min(p.amount().minor(), OpenAmount(*inv) - inv->disputed());
+  inv->set_disputed(inv->disputed() + std::max<int64_t>(amount, 0));
+  auto* d = s.add_disputes();
+  d->set_dispute_id(p.dispute_id());
+  d->set_invoice_id(p.invoice_id());
+  d->set_amount(std::max<int64_t>(amount, 0));
+  return {};
+}
+
+FoldResult ApplyDisputeResolved(v1::CustomerState& s, const v1::DisputeResolved& p) {
+  int di = -1;
+  for (int i = 0; i < s.disputes_size(); ++i) {
+    if (s.disputes(i).dispute_id() == p.dispute_id()) di = i;
+  }
+  if (di < 0) return Reject(v1::UNKNOWN_REFERENCE, fmt::format("dispute {} is not open", p.dispute_id()));
+  const v1::DisputeState d = s.disputes(di);
+  s.mutable_disputes()->erase(s.mutable_disputes()->begin() + di);
+  const int idx = IndexOfInvoice(s, d.invoice_id());
+  if (idx < 0) return {};
+  auto* inv = s.mutable_invoices(idx);
+  inv->set_disputed(std::max<int64_t>(inv->disputed() - d.amount(), 0));
+  if (p.outcome() == v1::DisputeResolved::CREDITED) {
+    const int64_t credit = std::min(d.amount(), OpenAmount(*inv));
+    inv->set_amount(inv->amount() - credit);
+    s.set_open_receivables(s.open_receivables() - credit);
+    CloseIfSettled(s, idx);
+  }
+  return {};
+}
+
+FoldResult ApplyPromise(v1::CustomerState& s, const v1::Envelope& e, const v1::PromiseToPay& p) {
+  for (const auto& existing : s.promises()) {
+    if (existing.promise_id() == p.promise_id()) return Duplicate();
+  }
+  auto* pr = s.add_promises();
+  pr->set_promise_id(p.promise_id());
+  pr->set_amount(p.amount().minor());
+  pr->set_promised_ms(p.promised_date_ms());
+  pr->set_made_ms(e.event_time_ms());
+  return {};
+}
+
+FoldResult FoldPayload(v1::CustomerState& s, const v1::Envelope& e, const RuleThresholds& t) {
+  switch (e.payload_case()) {
+    case v1::Envelope::kCustomerUpserted: return ApplyCustomer(s, e.customer_upserted());
+    case v1::Envelope::kCreditLimitChanged:
+      s.set_has_limit(true);
+      s.set_credit_limit(e.credit_limit_changed().credit_limit().minor());
+      return {};
+    case v1::Envelope::kInvoiceIssued: return ApplyInvoice(s, e.invoice_issued());
+    case v1::Envelope::kInvoiceCancelled: return ApplyCancel(s, e.invoice_cancelled());
+    case v1::Envelope::kPaymentReceived: return ApplyPayment(s, e, e.payment_received(), t);
+    case v1::Envelope::kPaymentReversed: return ApplyReversal(s, e, e.payment_reversed());
+    case v1::Envelope::kOrderPlaced: return ApplyOrderPlaced(s, e, e.order_placed());
+    case v1::Envelope::kOrderInvoiced: RemoveOrder(s, e.order_invoiced().order_id()); return {};
+    case v1::Envelope::kOrderCancelled: RemoveOrder(s, e.order_cancelled().order_id()); return {};
+    case v1::Envelope::kDisputeOpened: return ApplyDisputeOpened(s, e.dispute_opened());
+    case v1::Envelope::kDisputeResolved: return ApplyDisputeResolved(s, e.dispute_resolved());
+    case v1::Envelope::kPromiseToPay: return ApplyPromise(s, e, e.promise_to_pay());
+    case v1::Envelope::kManualHold:
+      s.set_manual_hold(true);
+      s.set_manual_hold_until_ms(e.manual_hold().until_ms());
+      s.set_manual_hold_reason(e.manual_hold().reason());
+      s.set_release_until_ms(0);  // a new hold ends any release override
+      return {};
+    case v1::Envelope::kManualRelease:
+      s.set_manual_hold(false);
+      s.set_manual_hold_until_ms(0);
+      s.set_manual_hold_reason("");
+      s.set_release_until_ms(e.manual_release().until_ms());
+      return {};
+    case v1::Envelope::PAYLOAD_NOT_SET: break;
+  }
+  return Reject(v1::UNKNOWN_PAYLOAD, "payload is not set");
+}
+
+}  // namespace
+
+v1::InvoiceState* FindInvoice(v1::CustomerState& s, std::string_view id) {
+  return FindIf(*s.mutable_invoices(), [&](const v1::InvoiceState& i) { return i.invoice_id() == id; });
+}
+
+v1::OrderState* FindOrder(v1::CustomerState& s, std::string_view id) {
+  return FindIf(*s.mutable_orders(), [&](const v1::OrderState& o) { return o.order_id() == id; });
+}
+
+FoldResult FoldEvent(v1::CustomerState& s, const v1::Envelope& e, const RuleThresholds& t) {
+  const std::string* cur = PayloadCurrency(e);
+  if (cur != nullptr && !s.currency().empty() && *cur != s.currency()) {
+    return Reject(v1::CURRENCY_MISMATCH,
+                  fmt::format("{} amount in {} but the customer's currency is {}", PayloadName(e), *cur, s.currency()));
+  }
+  FoldResult result = FoldPayload(s, e, t);
+  // The first amount seen fixes the customer's currency.
+  if (result.outcome == FoldOutcome::kApplied && cur != nullptr && s.currency().empty()) s.set_currency(*cur);
+  return result;
+}
+
+int64_t RecomputeExposure(const v1::CustomerState& s) {
+  int64_t receivables = 0;
+  for (const auto& inv : s.invoices()) receivables += OpenAmount(inv);
+  int64_t orders = 0;
+  for (const auto& o : s.orders()) {
+    if (o.status() == v1::OrderState::APPROVED) orders += o.amount();
+  }
+  return receivables + orders - s.unapplied_cash();
+}
+
+void PruneWindows(v1::CustomerState& s, const RuleThresholds& t, int64_t now_ms) {
+  const int64_t late_cut = now_ms - int64_t{t.late_window_days} * kMsPerDay;
+  EraseIf(*s.mutable_observations(), [&](const v1::PaymentObservation& o) { return o.at_ms() <= late_cut; });
+  const int64_t bounce_cut = now_ms - int64_t{std::max(t.bounce_window_days, t.score_window_days)} * kMsPerDay;
+  EraseIf(*s.mutable_bounces_ms(), [&](int64_t at) { return at <= bounce_cut; });
+  const int64_t score_cut = now_ms - int64_t{t.score_window_days} * kMsPerDay;
+  EraseIf(*s.mutable_broken_promises_ms(), [&](int64_t at) { return at <= score_cut; });
+  const int64_t history_cut = now_ms - int64_t{t.payment_history_days} * kMsPerDay;
+  EraseIf(*s.mutable_payments(), [&](const v1::PaymentRecord& r) { return r.received_ms() <= history_cut; });
+}
+
+}  // namespace creditwatch::core

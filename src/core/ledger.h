@@ -1,0 +1,49 @@
+// The customer ledger: folds one validated event into a customer's credit state
+// (invoices, orders, cash, disputes, promises, payment behaviour). No rule evaluation
+// and no outputs here; the CreditEngine does that. Pure functions, no shared state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/rules_config.h"
+#include "core/validation.h"
+#include "creditwatch/v1/events.pb.h"
+#include "creditwatch/v1/state.pb.h"
+
+namespace creditwatch::core {
+
+enum class FoldOutcome { kApplied, kDuplicate, kRejected };
+
+struct FoldResult {
+  FoldOutcome outcome = FoldOutcome::kApplied;
+  Rejection rejection;            // set when kRejected; state is then unchanged
+  int unknown_allocations = 0;    // allocations to invoices not open here: kept as unapplied cash
+  bool payment_reversed = false;  // a PaymentReversed was applied (engine raises PAYMENT_BOUNCED)
+  int64_t reopened_amount = 0;    // what the reversal put back into exposure
+};
+
+// REQUIRES: ValidateEnvelope(e) passed. Checks currency agreement and references.
+FoldResult FoldEvent(v1::CustomerState& s, const v1::Envelope& e, const RuleThresholds& t);
+
+// Open amount of an invoice, net of payments: amount - paid.
+inline int64_t OpenAmount(const v1::InvoiceState& inv) { return inv.amount() - inv.paid(); }
+// What the customer can be chased for: open amount less open disputes.
+inline int64_t CollectibleAmount(const v1::InvoiceState& inv) { return inv.amount() - inv.paid() - inv.disputed(); }
+
+// exposure = open receivables + approved open orders - unapplied cash (maintained).
+inline int64_t Exposure(const v1::CustomerState& s) {
+  return s.open_receivables() + s.approved_orders() - s.unapplied_cash();
+}
+// The same, recomputed from the parts; equals Exposure() whenever the ledger is sound.
+int64_t RecomputeExposure(const v1::CustomerState& s);
+
+// Drops observations, bounces, broken promises and payment records older than their
+// windows. Deterministic in now_ms.
+void PruneWindows(v1::CustomerState& s, const RuleThresholds& t, int64_t now_ms);
+
+// Lookups by id (linear: open items per customer are few). nullptr when absent.
+v1::InvoiceState* FindInvoice(v1::CustomerState& s, std::string_view id);
+v1::OrderState* FindOrder(v1::CustomerState& s, std::string_view id);
+
+}  // namespace creditwatch::core

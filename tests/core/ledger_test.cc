@@ -1,0 +1,129 @@
+#include <catch2/catch.hpp>
+
+#include "core/ledger.h"
+#include "support/harness.h"
+
+using namespace cwtest;
+using creditwatch::core::Exposure;
+using creditwatch::core::RecomputeExposure;
+using creditwatch::core::StepKind;
+
+TEST_CASE("exposure is receivables plus approved orders less unapplied cash", "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 300'000, kT0 + 30 * kDay));
+  h.Apply(ev.Order(kT0, "O1", 200'000));
+  CHECK(Exposure(h.state) == 500'000);
+  h.Apply(ev.Payment(kT0 + kDay, "P1", 350'000, {{"I1", 300'000}}));  // 50,000 unapplied
+  CHECK(h.state.invoices_size() == 0);
+  CHECK(h.state.unapplied_cash() == 50'000);
+  CHECK(Exposure(h.state) == 150'000);
+  CHECK(RecomputeExposure(h.state) == Exposure(h.state));
+}
+
+TEST_CASE("invoicing an approved order moves it from orders to receivables", "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  h.Apply(ev.Order(kT0, "O1", 200'000));
+  CHECK(h.state.approved_orders() == 200'000);
+  h.Apply(ev.Invoice(kT0 + kDay, "I1", 200'000, kT0 + 31 * kDay, "O1"));
+  CHECK(h.state.approved_orders() == 0);
+  CHECK(h.state.open_receivables() == 200'000);
+  CHECK(h.state.orders_size() == 0);
+}
+
+TEST_CASE("credit notes, disputes and cancellations adjust the open amount", "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 100'000, kT0 + 30 * kDay));
+  h.Apply(ev.Cancel(kT0, "I1", 10'000));
+  CHECK(h.state.open_receivables() == 90'000);
+  h.Apply(ev.Dispute(kT0, "D1", "I1", 40'000));
+  CHECK(h.state.invoices(0).disputed() == 40'000);
+  h.Apply(ev.DisputeResolved(kT0, "D1", v1::DisputeResolved::CREDITED));
+  CHECK(h.state.open_receivables() == 50'000);
+  CHECK(h.state.invoices(0).disputed() == 0);
+  h.Apply(ev.Cancel(kT0, "I1"));
+  CHECK(h.state.invoices_size() == 0);
+  CHECK(Exposure(h.state) == 0);
+}
+
+TEST_CASE("a payment to an unknown invoice is kept as unapplied cash with a warning", "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  auto r = h.Apply(ev.Payment(kT0, "P1", 5'000, {{"NOPE", 5'000}}));
+  CHECK(r.kind == StepKind::kApplied);
+  CHECK(r.unknown_allocations == 1);
+  CHECK(h.state.unapplied_cash() == 5'000);
+}
+
+TEST_CASE("a reversal reopens a settled invoice with its original due date", "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 100'000, kT0 + 30 * kDay));
+  h.Apply(ev.Payment(kT0 + 10 * kDay, "P1", 100'000, {{"I1", 100'000}}));
+  REQUIRE(h.state.invoices_size() == 0);
+  h.Apply(ev.Reversal(kT0 + 12 * kDay, "P1"));
+  REQUIRE(h.state.invoices_size() == 1);
+  CHECK(h.state.invoices(0).due_ms() == kT0 + 30 * kDay);
+  CHECK(Exposure(h.state) == 100'000);
+  // The same reversal again changes nothing.
+  auto again = ev.Reversal(kT0 + 13 * kDay, "P1");
+  CHECK(h.Apply(again).kind == StepKind::kDuplicate);
+  CHECK(Exposure(h.state) == 100'000);
+}
+
+TEST_CASE("validation rejects bad events with reason codes and leaves state unchanged", "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  const std::string before = h.state.SerializeAsString();
+
+  auto expect = [&](v1::Envelope e, v1::RejectReason reason) {
+    auto r = h.Apply(e, kT0);
+    CHECK(r.kind == StepKind::kRejected);
+    CHECK(r.rejection.reason == reason);
+    CHECK_FALSE(r.rejection.detail.empty());
+    CHECK(h.state.SerializeAsString() == before);
+    CHECK(h.out.size() == 0);
+  };
+  auto e = ev.Invoice(kT0, "I1", 100, kT0 + kDay);
+  e.clear_event_id();
+  expect(e, v1::MISSING_EVENT_ID);
+  e = ev.Invoice(kT0, "I1", 100, kT0 + kDay);
+  e.clear_customer_id();
+  expect(e, v1::MISSING_CUSTOMER_ID);
+  expect(ev.Invoice(kT0, "", 100, kT0 + kDay), v1::MISSING_ENTITY_ID);
+  expect(ev.Invoice(kT0, "I1", 0, kT0 + kDay), v1::NON_POSITIVE_AMOUNT);
+  expect(ev.Invoice(kT0, "I1", -5, kT0 + kDay), v1::NON_POSITIVE_AMOUNT);
+  e = Events("C-1", "USD").Invoice(kT0, "I9", 100, kT0 + kDay);
+  e.set_event_id("usd-1");
+  expect(e, v1::CURRENCY_MISMATCH);
+  expect(ev.Invoice(kT0 + kDay, "I1", 100, kT0 + 2 * kDay), v1::EVENT_TIME_IN_FUTURE);
+  e = ev.Invoice(kT0, "I1", 100, kT0 + kDay);
+  e.clear_payload();
+  expect(e, v1::UNKNOWN_PAYLOAD);
+  expect(ev.Reversal(kT0, "NEVER"), v1::UNKNOWN_REFERENCE);
+  expect(ev.Payment(kT0, "P1", 100, {{"I1", 200}}), v1::INVALID_FIELD);
+  expect(ev.Invoice(kT0, "I1", 100, kT0 - kDay), v1::INVALID_FIELD);
+  e = ev.Invoice(kT0, "I1", 100, kT0 + kDay);
+  e.set_customer_id("C-2");
+  expect(e, v1::KEY_MISMATCH);
+}
+
+TEST_CASE("the same event id twice changes nothing", "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  auto limit = ev.Limit(kT0, 50);
+  CHECK(h.Apply(limit).kind == StepKind::kApplied);
+  const std::string once = h.state.SerializeAsString();
+  CHECK(h.Apply(limit).kind == StepKind::kDuplicate);
+  CHECK(h.state.SerializeAsString() == once);
+  CHECK(h.out.size() == 0);
+}

@@ -1,0 +1,293 @@
+#include <catch2/catch.hpp>
+
+#include "support/harness.h"
+
+using namespace cwtest;
+
+namespace {
+int64_t EvidenceInt(const v1::Alert& a, const std::string& name) {
+  for (const auto& e : a.evidence()) {
+    if (e.name() != name) continue;
+    switch (e.value_case()) {
+      case v1::Evidence::kIntValue: return e.int_value();
+      case v1::Evidence::kMoney: return e.money().minor();
+      case v1::Evidence::kBasisPoints: return e.basis_points();
+      case v1::Evidence::kTenths: return e.tenths();
+      default: break;
+    }
+  }
+  FAIL("no evidence named " << name);
+  return 0;
+}
+}  // namespace
+
+TEST_CASE("utilization and over-limit alerts fire, escalate and resolve with hysteresis", "[unit][core][rules]") {
+  Harness h;
+  Events ev("ACME-0042");
+  h.Apply(ev.Customer(kT0, 10'000'000));  // 100,000.00 EUR
+
+  h.Apply(ev.Invoice(kT0, "I1", 7'900'000, kT0 + 30 * kDay));
+  CHECK(h.Alerts(v1::UTILIZATION_HIGH).empty());
+
+  h.Apply(ev.Invoice(kT0, "I2", 200'000, kT0 + 30 * kDay));  // 81%
+  auto fired = h.Alerts(v1::UTILIZATION_HIGH);
+  REQUIRE(fired.size() == 1);
+  CHECK(fired[0].status() == v1::Alert::FIRING);
+  CHECK(fired[0].severity() == v1::WARNING);
+  CHECK(EvidenceInt(fired[0], "utilization") == 8100);
+  CHECK(EvidenceInt(fired[0], "exposure") == 8'100'000);
+
+  // Still above: nothing is re-emitted.
+  h.Apply(ev.Invoice(kT0, "I3", 100'000, kT0 + 30 * kDay));
+  CHECK(h.Alerts(v1::UTILIZATION_HIGH).empty());
+
+  h.Apply(ev.Invoice(kT0, "I4", 4'330'000, kT0 + 30 * kDay));  // 125.3%
+  auto over = h.Alerts(v1::OVER_LIMIT);
+  REQUIRE(over.size() == 1);
+  CHECK(over[0].severity() == v1::CRITICAL);
+  CHECK(over[0].summary() == "ACME-0042 OVER_LIMIT critical: exposure 125,300.00 EUR vs limit 100,000.00 EUR (125.3%)");
+
+  // Down to 97%: below the threshold but inside the hysteresis band: still firing.
+  h.Apply(ev.Payment(kT0 + kDay, "P1", 2'830'000, {{"I4", 2'830'000}}));
+  CHECK(h.Alerts(v1::OVER_LIMIT).empty());
+  CHECK(h.Active(v1::OVER_LIMIT));
+
+  // Back over 100% does not open a new episode either.
+  h.Apply(ev.Invoice(kT0 + kDay, "I5", 400'000, kT0 + 30 * kDay));
+  CHECK(h.Alerts(v1::OVER_LIMIT).empty());
+
+  // Below 95%: resolved, with the numbers.
+  h.Apply(ev.Payment(kT0 + 2 * kDay, "P2", 1'000'000, {{"I5", 400'000}, {"I4", 600'000}}));
+  auto resolved = h.Alerts(v1::OVER_LIMIT);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].status() == v1::Alert::RESOLVED);
+  CHECK(resolved[0].alert_id() == over[0].alert_id());
+  CHECK(h.Active(v1::UTILIZATION_HIGH));
+
+  // A new episode gets a new id.
+  h.Apply(ev.Invoice(kT0 + 3 * kDay, "I6", 2'000'000, kT0 + 30 * kDay));
+  auto again = h.Alerts(v1::OVER_LIMIT);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].alert_id() != over[0].alert_id());
+}
+
+TEST_CASE("an unpaid invoice goes overdue by timer through the dunning levels", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 100'000'000));
+  const int64_t due = kT0 + 30 * kDay;
+  auto r = h.Apply(ev.Invoice(kT0, "I1", 500'000, due));
+  CHECK(r.next_wake_ms == due + kDay);
+
+  h.RunTimersUntil(due + kDay - 1);
+  CHECK(h.Alerts(v1::INVOICE_OVERDUE).empty());
+
+  h.RunTimersUntil(due + 95 * kDay);
+  auto fired = h.Alerts(v1::INVOICE_OVERDUE);
+  REQUIRE(fired.size() == 5);
+  const int levels[] = {1, 15, 30, 60, 90};
+  const v1::Severity sev[] = {v1::INFO, v1::WARNING, v1::MAJOR, v1::CRITICAL, v1::CRITICAL};
+  for (size_t i = 0; i < 5; ++i) {
+    CHECK(fired[i].status() == v1::Alert::FIRING);
+    CHECK(fired[i].level() == levels[i]);
+    CHECK(fired[i].severity() == sev[i]);
+    CHECK(fired[i].at_ms() == due + levels[i] * kDay);
+    CHECK(fired[i].subject() == "I1");
+    CHECK(fired[i].alert_id() == fired[0].alert_id());
+  }
+  // Output ids differ per transition, alert id is stable.
+  CHECK(fired[0].output_id() != fired[1].output_id());
+}
+
+TEST_CASE("a disputed invoice does not go overdue for the disputed part", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 100'000'000));
+  const int64_t due = kT0 + 30 * kDay;
+  h.Apply(ev.Invoice(kT0, "I1", 500'000, due));
+  h.Apply(ev.Dispute(kT0 + kDay, "D1", "I1", 500'000));
+  h.RunTimersUntil(due + 40 * kDay);
+  CHECK(h.Alerts(v1::INVOICE_OVERDUE).empty());
+  CHECK(h.state.block_status() != v1::BlockStatus::HOLD);
+
+  // The customer must pay after all: it goes overdue at once at its real age.
+  h.Apply(ev.DisputeResolved(due + 40 * kDay, "D1", v1::DisputeResolved::CUSTOMER_PAYS));
+  auto fired = h.Alerts(v1::INVOICE_OVERDUE);
+  REQUIRE(fired.size() == 1);
+  CHECK(fired[0].level() == 30);
+}
+
+TEST_CASE("paying the overdue invoice resolves its alert", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 100'000'000));
+  const int64_t due = kT0 + 30 * kDay;
+  h.Apply(ev.Invoice(kT0, "I1", 500'000, due));
+  h.RunTimersUntil(due + 2 * kDay);
+  REQUIRE(h.Active(v1::INVOICE_OVERDUE, "I1"));
+  h.Apply(ev.Payment(due + 3 * kDay, "P1", 200'000, {{"I1", 200'000}}));
+  CHECK(h.Alerts(v1::INVOICE_OVERDUE).empty());  // partial: still overdue
+  h.Apply(ev.Payment(due + 4 * kDay, "P2", 300'000, {{"I1", 300'000}}));
+  auto resolved = h.Alerts(v1::INVOICE_OVERDUE);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].status() == v1::Alert::RESOLVED);
+  CHECK_FALSE(h.Active(v1::INVOICE_OVERDUE, "I1"));
+}
+
+TEST_CASE("a promise not met by its date plus grace is broken, and resolves when paid", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 100'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 500'000, kT0 + 30 * kDay));
+  const int64_t promised = kT0 + 10 * kDay;
+  h.Apply(ev.Promise(kT0 + kDay, "PR1", 300'000, promised));
+  h.Apply(ev.Payment(kT0 + 5 * kDay, "P1", 100'000, {{"I1", 100'000}}));
+  h.RunTimersUntil(promised + kDay - 1);
+  CHECK(h.Alerts(v1::PROMISE_BROKEN).empty());
+  h.RunTimersUntil(promised + kDay);
+  auto broken = h.Alerts(v1::PROMISE_BROKEN);
+  REQUIRE(broken.size() == 1);
+  CHECK(broken[0].severity() == v1::MAJOR);
+  CHECK(EvidenceInt(broken[0], "received") == 100'000);
+  CHECK(EvidenceInt(broken[0], "promised") == 300'000);
+
+  h.Apply(ev.Payment(promised + 3 * kDay, "P2", 200'000, {{"I1", 200'000}}));
+  auto resolved = h.Alerts(v1::PROMISE_BROKEN);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].status() == v1::Alert::RESOLVED);
+}
+
+TEST_CASE("a promise met in time raises nothing", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 100'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 500'000, kT0 + 30 * kDay));
+  h.Apply(ev.Promise(kT0 + kDay, "PR1", 300'000, kT0 + 10 * kDay));
+  h.Apply(ev.Payment(kT0 + 10 * kDay, "P1", 300'000, {{"I1", 300'000}}));
+  h.RunTimersUntil(kT0 + 20 * kDay);
+  CHECK(h.Alerts(v1::PROMISE_BROKEN).empty());
+  CHECK(h.state.promises_size() == 0);
+}
+
+TEST_CASE("payments drifting later raise DETERIORATING; timely ones resolve it", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000'000));
+  int64_t t = kT0;
+  int n = 0;
+  auto pay_late = [&](int days_late) {
+    const std::string inv = "I" + std::to_string(++n);
+    const int64_t due = t + 30 * kDay;
+    h.Apply(ev.Invoice(t, inv, 100'000, due));
+    h.Apply(ev.Payment(due + days_late * kDay, "P" + std::to_string(n), 100'000, {{inv, 100'000}}));
+    t += 7 * kDay;
+  };
+  for (int i = 0; i < 6; ++i) pay_late(0);
+  CHECK_FALSE(h.Active(v1::DETERIORATING));
+  // Drifting later: 10, 20, 30 days beyond terms.
+  std::vector<v1::Alert> fired;
+  for (int late : {10, 20, 30}) {
+    pay_late(late);
+    for (const auto& a : h.Alerts(v1::DETERIORATING)) fired.push_back(a);
+  }
+  REQUIRE(fired.size() == 1);
+  CHECK(fired[0].status() == v1::Alert::FIRING);
+  CHECK(EvidenceInt(fired[0], "dbt_gap") >= 100);
+  CHECK(EvidenceInt(fired[0], "dbt_short_avg") > EvidenceInt(fired[0], "dbt_long_avg"));
+  // Back to paying on time: the gap closes and the late share falls.
+  for (int i = 0; i < 6; ++i) pay_late(0);
+  CHECK_FALSE(h.Active(v1::DETERIORATING));
+}
+
+TEST_CASE("a mostly-late payer raises DETERIORATING on the late share", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000'000));
+  for (int i = 0; i < 3; ++i) {
+    const std::string inv = "I" + std::to_string(i);
+    const int64_t at = kT0 + i * kDay;
+    h.Apply(ev.Invoice(at, inv, 100'000, at + 30 * kDay));
+    h.Apply(ev.Payment(at + 33 * kDay, "P" + std::to_string(i), 100'000, {{inv, 100'000}}));
+  }
+  REQUIRE(h.Active(v1::DETERIORATING));
+}
+
+TEST_CASE("a bounced payment raises PAYMENT_BOUNCED at once and reopens the amount", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 100'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 500'000, kT0 + 30 * kDay));
+  h.Apply(ev.Payment(kT0 + 5 * kDay, "P1", 500'000, {{"I1", 500'000}}));
+  h.Apply(ev.Reversal(kT0 + 6 * kDay, "P1"));
+  auto bounced = h.Alerts(v1::PAYMENT_BOUNCED);
+  REQUIRE(bounced.size() == 1);
+  CHECK(bounced[0].severity() == v1::CRITICAL);
+  CHECK(bounced[0].subject() == "P1");
+  CHECK(EvidenceInt(bounced[0], "reopened") == 500'000);
+  CHECK(h.state.open_receivables() == 500'000);
+
+  h.Apply(ev.Payment(kT0 + 8 * kDay, "P2", 500'000, {{"I1", 500'000}}));
+  auto resolved = h.Alerts(v1::PAYMENT_BOUNCED);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].status() == v1::Alert::RESOLVED);
+}
+
+TEST_CASE("the risk score bands drop with risk and SCORE_DOWNGRADE explains each factor", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  CHECK(h.state.band() == 0);
+  // 150% utilization (30 points) and the whole balance overdue 61 days (25 points).
+  h.Apply(ev.Invoice(kT0, "I1", 1'500'000, kT0 + 30 * kDay));
+  h.RunTimersUntil(kT0 + 91 * kDay);
+  CHECK(h.state.score() >= 55);
+  CHECK(h.state.band() >= 2);
+  auto downs = h.Alerts(v1::SCORE_DOWNGRADE);
+  REQUIRE_FALSE(downs.empty());
+  const auto& last = downs.back();
+  CHECK(last.status() == v1::Alert::FIRING);
+  CHECK(EvidenceInt(last, "utilization") == 30);
+  CHECK(EvidenceInt(last, "overdue_share") == 25);
+
+  // Paid in full but 62 days late: utilization and overdue points go, the days beyond
+  // terms stay in the long average; the alert steps down to band B, not resolved.
+  h.Apply(ev.Payment(kT0 + 92 * kDay, "P1", 1'500'000, {{"I1", 1'500'000}}));
+  CHECK(h.state.band() == 1);
+  auto stepped = h.Alerts(v1::SCORE_DOWNGRADE);
+  REQUIRE(stepped.size() == 1);
+  CHECK(stepped[0].status() == v1::Alert::FIRING);
+  CHECK(stepped[0].level() == 1);
+  CHECK(EvidenceInt(stepped[0], "days_beyond_terms") == 20);
+}
+
+TEST_CASE("SCORE_DOWNGRADE resolves when the band returns to where it was", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 1'000'000, kT0 + 30 * kDay));  // 100%: 20 points, band B
+  auto fired = h.Alerts(v1::SCORE_DOWNGRADE);
+  REQUIRE(fired.size() == 1);
+  CHECK(fired[0].severity() == v1::INFO);
+  h.Apply(ev.Payment(kT0 + 10 * kDay, "P1", 1'000'000, {{"I1", 1'000'000}}));
+  CHECK(h.state.band() == 0);
+  auto resolved = h.Alerts(v1::SCORE_DOWNGRADE);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].status() == v1::Alert::RESOLVED);
+  CHECK(resolved[0].alert_id() == fired[0].alert_id());
+}
+
+TEST_CASE("a customer hovering at a threshold does not flap", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 800'000, kT0 + 30 * kDay));  // 80%
+  int transitions = static_cast<int>(h.Alerts(v1::UTILIZATION_HIGH).size());
+  for (int i = 0; i < 20; ++i) {
+    // Oscillate between 79% and 80%.
+    h.Apply(ev.Payment(kT0 + i * 1000 + 1, "P" + std::to_string(i), 10'000, {{"I1", 10'000}}));
+    transitions += static_cast<int>(h.Alerts(v1::UTILIZATION_HIGH).size());
+    h.Apply(ev.Invoice(kT0 + i * 1000 + 2, "J" + std::to_string(i), 10'000, kT0 + 30 * kDay));
+    transitions += static_cast<int>(h.Alerts(v1::UTILIZATION_HIGH).size());
+  }
+  CHECK(transitions == 1);
+}
