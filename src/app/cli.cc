@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "app/bench_core.h"
 #include "app/version.h"
 #include "config/app_config.h"
 
@@ -33,6 +34,16 @@ int RunCli(int argc, char** argv) {
     }
     fmt::print("{}: ok\n", config_path);
   });
+
+  auto* bench = cli.add_subcommand("bench", "Benchmarks; print JSON lines");
+  bench->require_subcommand(1);
+  CoreBenchOptions core_bench;
+  auto* bench_core = bench->add_subcommand("core", "Decision core throughput, state in memory, one thread");
+  bench_core->add_option("--customers", core_bench.customers, "Customers in the workload")->capture_default_str();
+  bench_core->add_option("--events", core_bench.events, "Events per round")->capture_default_str();
+  bench_core->add_option("--seed", core_bench.seed, "Workload seed")->capture_default_str();
+  bench_core->add_option("--rounds", core_bench.rounds, "Rounds")->capture_default_str();
+  bench_core->callback([&] { exit_code = RunCoreBench(core_bench); });
 
   try {
     cli.parse(argc, argv);

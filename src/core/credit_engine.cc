@@ -44,7 +44,38 @@ int64_t DaysPastDue(const v1::InvoiceState& inv, int64_t now_ms) {
 
 std::string Money(const v1::CustomerState& s, int64_t minor) { return FormatMoney(minor, s.currency()); }
 
-// The evaluation of all rules for one customer at one instant.
+// Rule groups, so an event evaluates only what it can change. A Tick evaluates all.
+enum RuleGroup : unsigned {
+  kPrune = 1u << 0,
+  kLimit = 1u << 1,
+  kOverdue = 1u << 2,
+  kPromises = 1u << 3,
+  kBehaviour = 1u << 4,
+  kBounces = 1u << 5,
+  kScore = 1u << 6,
+  kAllGroups = 0x7Fu,
+};
+
+// What an event of this kind can change. Time-driven changes (deadlines, window edges)
+// come through Tick, which the caller runs for every due wake before applying an event.
+unsigned GroupsFor(v1::Envelope::PayloadCase kind) {
+  switch (kind) {
+    case v1::Envelope::kCreditLimitChanged:
+    case v1::Envelope::kOrderPlaced:
+    case v1::Envelope::kOrderInvoiced:
+    case v1::Envelope::kOrderCancelled: return kLimit | kScore;
+    case v1::Envelope::kInvoiceIssued:
+    case v1::Envelope::kInvoiceCancelled:
+    case v1::Envelope::kDisputeOpened:
+    case v1::Envelope::kDisputeResolved: return kLimit | kOverdue | kScore;
+    case v1::Envelope::kPromiseToPay: return kPromises | kScore;
+    case v1::Envelope::kManualHold:
+    case v1::Envelope::kManualRelease: return 0;
+    default: return kAllGroups & ~kPrune;  // upserts (thresholds may change), payments, reversals
+  }
+}
+
+// The evaluation of the rules for one customer at one instant.
 class RuleRun {
  public:
   RuleRun(v1::CustomerState& s, const RuleThresholds& t, int64_t now_ms, const std::string& cause, StepOutputs& out)
@@ -52,14 +83,15 @@ class RuleRun {
 
   AlertTracker& alerts() { return alerts_; }
 
-  void All() {
-    PruneWindows(s_, t_, now_);
-    Limit();
-    Overdue();
-    Promises();
-    Behaviour();
-    Bounces();
-    Score();
+  // Evaluates the rule groups in `mask`; block status and orders always.
+  void Run(unsigned mask) {
+    if (mask & kPrune) PruneWindows(s_, t_, now_);
+    if (mask & kLimit) Limit();
+    if (mask & kOverdue) Overdue();
+    if (mask & kPromises) Promises();
+    if (mask & kBehaviour) Behaviour();
+    if (mask & kBounces) Bounces();
+    if (mask & kScore) Score();
     Block();
     if (DecideOrders()) {
       // Approvals raised exposure: re-evaluate what depends on it.
@@ -118,7 +150,7 @@ class RuleRun {
   }
 
   void Overdue() {
-    for (const auto& inv : s_.invoices()) {
+    for (auto& inv : *s_.mutable_invoices()) {
       const int64_t dpd = DaysPastDue(inv, now_);
       const int64_t collectible = CollectibleAmount(inv);
       const DunningStep* step = nullptr;
@@ -138,11 +170,14 @@ class RuleRun {
         AddInt(a, "days_past_due", dpd);
         AddInt(a, "due_ms", inv.due_ms());
       };
-      if (collectible > 0 && step != nullptr) {
-        alerts_.Fire(v1::INVOICE_OVERDUE, inv.invoice_id(), step->severity, step->days_past_due, explain);
+      const int32_t level = collectible > 0 && step != nullptr ? step->days_past_due : 0;
+      if (level == inv.alerted_level()) continue;
+      if (level > 0) {
+        alerts_.Fire(v1::INVOICE_OVERDUE, inv.invoice_id(), step->severity, level, explain);
       } else {
         alerts_.Resolve(v1::INVOICE_OVERDUE, inv.invoice_id(), explain);
       }
+      inv.set_alerted_level(level);
     }
     // Invoices settled or cancelled since: their alerts resolve.
     std::vector<std::string> gone;
@@ -453,7 +488,7 @@ StepResult CreditEngine::Apply(v1::CustomerState& s, const v1::Envelope& e, int6
     s.add_bounces_ms(e.event_time_ms());
     run.Bounced(e.payment_reversed(), f.reopened_amount);
   }
-  run.All();
+  run.Run(GroupsFor(e.payload_case()));
   result.next_wake_ms = NextWake(s, now_ms);
   return result;
 }
@@ -463,7 +498,7 @@ StepResult CreditEngine::Tick(v1::CustomerState& s, int64_t now_ms, StepOutputs&
   if (s.customer_id().empty()) return result;
   static const std::string kNoCause;
   RuleRun run(s, config_.For(s.segment(), s.risk_class()), now_ms, kNoCause, out);
-  run.All();
+  run.Run(kAllGroups);
   result.next_wake_ms = NextWake(s, now_ms);
   return result;
 }

@@ -98,6 +98,17 @@ TEST_CASE("properties of the core over random histories", "[unit][core][property
     RC_ASSERT(once.state.SerializeAsString() == twice.state.SerializeAsString());
   });
 
+  rc::prop("an event evaluates everything it changes: a Tick right after it emits nothing", [] {
+    const auto events = Build(*rc::gen::container<std::vector<Op>>(rc::gen::exec(GenOp)));
+    Harness h;
+    for (const auto& e : events) {
+      h.RunTimersUntil(e.event_time_ms());
+      h.Apply(e);
+      h.Tick(e.event_time_ms());
+      RC_ASSERT(h.out.size() == 0u);
+    }
+  });
+
   rc::prop("exposure always equals the sum of its parts", [] {
     const auto events = Build(*rc::gen::container<std::vector<Op>>(rc::gen::exec(GenOp)));
     Harness h;
