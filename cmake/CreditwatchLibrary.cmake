@@ -43,6 +43,6 @@ function(cw_test)
   cw_warnings(${ARG_NAME})
   foreach(tier unit integration e2e)
     catch_discover_tests(${ARG_NAME} TEST_SPEC "[${tier}]" TEST_PREFIX "${tier}:"
-                         PROPERTIES LABELS ${tier})
+                         PROPERTIES LABELS ${tier} TIMEOUT 900)
   endforeach()
 endfunction()

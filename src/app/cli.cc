@@ -6,8 +6,11 @@
 #include <iostream>
 
 #include "app/bench_core.h"
+#include "app/commands.h"
+#include "app/gen_command.h"
 #include "app/version.h"
 #include "config/app_config.h"
+#include "obs/logging.h"
 
 namespace creditwatch::app {
 
@@ -33,6 +36,59 @@ int RunCli(int argc, char** argv) {
       return;
     }
     fmt::print("{}: ok\n", config_path);
+  });
+
+  auto load = [&](config::AppConfig* cfg) {
+    Status st = config_path.empty() ? config::ParseConfig("", cfg) : config::LoadConfigFile(config_path, cfg);
+    if (!st.ok()) {
+      fmt::print(stderr, "creditwatch: bad configuration: {}\n", st.message());
+      exit_code = 2;
+      return false;
+    }
+    return true;
+  };
+  static std::atomic<bool> stop{false};
+
+  auto* run = cli.add_subcommand("run", "Run the engine (an embedded broker when no bootstrap.servers)");
+  run->add_option("--config,-c", config_path, "YAML configuration file");
+  run->callback([&] {
+    config::AppConfig cfg;
+    if (!load(&cfg)) return;
+    obs::SetupLogging(cfg.log_level);
+    StopOnSignals(&stop);
+    exit_code = RunEngine(cfg, stop);
+  });
+
+  std::string bootstrap_file;
+  int partitions = 0;
+  auto* broker = cli.add_subcommand("broker", "Host the embedded Kafka-protocol broker until signalled");
+  broker->add_option("--config,-c", config_path, "YAML configuration file (topics, broker.partitions)");
+  broker->add_option("--bootstrap-file", bootstrap_file, "Also write the bootstrap string to this file");
+  broker->add_option("--partitions", partitions, "Partitions per topic (overrides the config)");
+  broker->callback([&] {
+    config::AppConfig cfg;
+    if (!load(&cfg)) return;
+    if (partitions > 0) cfg.broker.partitions = partitions;
+    obs::SetupLogging(cfg.log_level);
+    StopOnSignals(&stop);
+    exit_code = RunBroker(cfg, bootstrap_file, stop);
+  });
+
+  GenOptions gen_opts;
+  auto* gen = cli.add_subcommand("gen", "Write the synthetic accounts-receivable workload to Kafka or a file");
+  gen->add_option("--bootstrap", gen_opts.bootstrap, "Kafka bootstrap servers");
+  gen->add_option("--topic", gen_opts.topic, "Input topic")->capture_default_str();
+  gen->add_option("--out", gen_opts.out_file, "Write length-delimited Envelopes to this file instead");
+  gen->add_option("--events", gen_opts.events, "Events to write (0 = until stopped)")->capture_default_str();
+  gen->add_option("--rate", gen_opts.rate, "Events per second (0 = as fast as possible)")->capture_default_str();
+  gen->add_option("--customers", gen_opts.workload.customers, "Customers")->capture_default_str();
+  gen->add_option("--seed", gen_opts.workload.seed, "Seed")->capture_default_str();
+  gen->add_option("--start-ms", gen_opts.workload.start_ms, "Event time of the first event (epoch ms)");
+  gen->add_option("--id-prefix", gen_opts.workload.id_prefix, "Customer id prefix")->capture_default_str();
+  gen->callback([&] {
+    obs::SetupLogging("info");
+    StopOnSignals(&stop);
+    exit_code = RunGen(gen_opts, stop);
   });
 
   auto* bench = cli.add_subcommand("bench", "Benchmarks; print JSON lines");

@@ -150,13 +150,122 @@ core::RulesConfig ParseRules(const YAML::Node& rules) {
   return core::RulesConfig(std::move(defaults), std::move(table));
 }
 
+// Reads one map section, rejecting keys it does not know.
+class Section {
+ public:
+  Section(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) Fail(path_, "expected a map");
+  }
+  template <typename T>
+  void Get(const char* key, T* out) {
+    known_.insert(key);
+    if (!node_ || !node_.IsMap() || !node_[key]) return;
+    *out = Scalar<T>(node_[key], path_ + "." + key);
+  }
+  template <typename T>
+  void GetPositive(const char* key, T* out) {
+    Get(key, out);
+    if (*out <= 0) Fail(path_ + "." + key, "must be > 0");
+  }
+  void GetList(const char* key, std::vector<std::string>* out) {
+    known_.insert(key);
+    if (!node_ || !node_.IsMap() || !node_[key]) return;
+    const YAML::Node n = node_[key];
+    if (!n.IsSequence() || n.size() == 0) Fail(path_ + "." + key, "expected a non-empty list");
+    out->clear();
+    for (size_t i = 0; i < n.size(); ++i)
+      out->push_back(Scalar<std::string>(n[i], fmt::format("{}.{}[{}]", path_, key, i)));
+  }
+  void Finish() const {
+    if (!node_ || !node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      const auto k = kv.first.as<std::string>();
+      if (known_.count(k) == 0) Fail(path_ + "." + k, "unknown key");
+    }
+  }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  std::set<std::string> known_;
+};
+
+std::map<std::string, std::string> Properties(const YAML::Node& node, const std::string& path) {
+  std::map<std::string, std::string> out;
+  if (!node || node.IsNull()) return out;
+  if (!node.IsMap()) Fail(path, "expected a map of librdkafka properties");
+  for (const auto& kv : node) {
+    const auto k = kv.first.as<std::string>();
+    out[k] = Scalar<std::string>(kv.second, path + "." + k);
+  }
+  return out;
+}
+
+void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
+  cfg.stream.kafka = Properties(root["kafka"], "kafka");
+  cfg.stream.kafka_consumer = Properties(root["kafka_consumer"], "kafka_consumer");
+  cfg.stream.kafka_producer = Properties(root["kafka_producer"], "kafka_producer");
+  if (cfg.stream.kafka.count("group.id")) Fail("kafka.group.id", "set engine.group_id instead");
+
+  Section topics(root["topics"], "topics");
+  topics.GetList("inputs", &cfg.stream.topics.inputs);
+  topics.Get("alerts", &cfg.stream.topics.alerts);
+  topics.Get("block_status", &cfg.stream.topics.block_status);
+  topics.Get("order_decisions", &cfg.stream.topics.order_decisions);
+  topics.Get("dead_letter", &cfg.stream.topics.dead_letter);
+  topics.Finish();
+
+  Section engine(root["engine"], "engine");
+  std::string time_mode = "live";
+  int64_t block_cache_mb = static_cast<int64_t>(cfg.store.block_cache_bytes >> 20);
+  int64_t dedup_days = cfg.store.dedup_retention_ms / core::kMsPerDay;
+  int64_t skew_s = cfg.stream.max_future_skew_ms / 1000;
+  int64_t cache_customers = static_cast<int64_t>(cfg.stream.cache_customers);
+  engine.Get("group_id", &cfg.stream.group_id);
+  engine.Get("data_dir", &cfg.store.data_dir);
+  engine.Get("time_mode", &time_mode);
+  engine.GetPositive("max_batch", &cfg.stream.max_batch);
+  engine.GetPositive("poll_timeout_ms", &cfg.stream.poll_timeout_ms);
+  engine.GetPositive("max_timers_per_batch", &cfg.stream.max_timers_per_batch);
+  engine.GetPositive("broker_wait_ms", &cfg.stream.broker_wait_ms);
+  engine.GetPositive("shutdown_drain_ms", &cfg.stream.shutdown_drain_ms);
+  engine.GetPositive("cache_customers", &cache_customers);
+  engine.GetPositive("block_cache_mb", &block_cache_mb);
+  engine.GetPositive("dedup_retention_days", &dedup_days);
+  engine.GetPositive("max_future_skew_seconds", &skew_s);
+  engine.Get("sync_writes", &cfg.store.sync_writes);
+  engine.Finish();
+  if (time_mode == "live") {
+    cfg.stream.time_mode = stream::TimeMode::kLive;
+  } else if (time_mode == "event_time") {
+    cfg.stream.time_mode = stream::TimeMode::kEventTime;
+  } else {
+    Fail("engine.time_mode", fmt::format("'{}' is not one of live, event_time", time_mode));
+  }
+  if (cfg.stream.group_id.empty()) Fail("engine.group_id", "must not be empty");
+  if (cfg.store.data_dir.empty()) Fail("engine.data_dir", "must not be empty");
+  cfg.store.block_cache_bytes = static_cast<size_t>(block_cache_mb) << 20;
+  cfg.store.dedup_retention_ms = dedup_days * core::kMsPerDay;
+  cfg.stream.max_future_skew_ms = skew_s * 1000;
+  cfg.stream.cache_customers = static_cast<size_t>(cache_customers);
+
+  Section broker(root["broker"], "broker");
+  broker.GetPositive("partitions", &cfg.broker.partitions);
+  broker.GetPositive("brokers", &cfg.broker.brokers);
+  broker.Finish();
+  cfg.broker.topics = cfg.stream.topics.inputs;
+  cfg.broker.topics.insert(cfg.broker.topics.end(), {cfg.stream.topics.alerts, cfg.stream.topics.block_status,
+                                                     cfg.stream.topics.order_decisions, cfg.stream.topics.dead_letter});
+}
+
 }  // namespace
 
 Status ParseConfig(const std::string& yaml_text, AppConfig* out) {
   try {
     const YAML::Node root = YAML::Load(yaml_text);
     if (root && !root.IsNull() && !root.IsMap()) return Status::Error("config: expected a map at the top level");
-    static const std::set<std::string> kKnown = {"rules"};
+    static const std::set<std::string> kKnown = {"rules",  "kafka",  "kafka_consumer", "kafka_producer",
+                                                 "topics", "engine", "broker",         "log_level"};
     if (root && root.IsMap()) {
       for (const auto& kv : root) {
         const auto key = kv.first.as<std::string>();
@@ -164,7 +273,12 @@ Status ParseConfig(const std::string& yaml_text, AppConfig* out) {
       }
     }
     AppConfig cfg;
-    if (root && root.IsMap()) cfg.rules = ParseRules(root["rules"]);
+    cfg.store.data_dir = "var/data";
+    if (root && root.IsMap()) {
+      cfg.rules = ParseRules(root["rules"]);
+      if (root["log_level"]) cfg.log_level = Scalar<std::string>(root["log_level"], "log_level");
+    }
+    ParseEngine(root && root.IsMap() ? root : YAML::Node(YAML::NodeType::Map), cfg);
     *out = std::move(cfg);
     return Status::Ok();
   } catch (const ConfigError& e) {

@@ -6,11 +6,19 @@
 
 #include "core/rules_config.h"
 #include "core/status.h"
+#include "store/credit_store.h"
+#include "stream/embedded_broker.h"
+#include "stream/stream_options.h"
 
 namespace creditwatch::config {
 
 struct AppConfig {
-  core::RulesConfig rules;  // `rules:` section; defaults when absent
+  std::string log_level = "info";  // Default: info
+  core::RulesConfig rules;         // `rules:` section; defaults when absent
+  stream::StreamOptions stream;    // `kafka*`, `topics` and `engine` sections
+  store::StoreOptions store;       // `engine.data_dir`, `engine.block_cache_mb`, ...
+  stream::BrokerOptions broker;    // `broker`: the embedded broker when no bootstrap.servers
+  bool embedded_broker() const { return stream.kafka.count("bootstrap.servers") == 0; }
 };
 
 // Parses YAML text. On error, `out` is untouched and the status names the key.

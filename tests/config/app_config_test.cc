@@ -52,3 +52,43 @@ TEST_CASE("a bad config fails naming the key and why", "[unit][config]") {
   fails("kafkaa: {}", "kafkaa: unknown key");
   fails("rules: [1, 2", "YAML error");
 }
+
+TEST_CASE("engine, kafka and topic sections parse and validate", "[unit][config]") {
+  AppConfig cfg;
+  const char* yaml = R"(
+kafka:
+  bootstrap.servers: "k1:9092,k2:9092"
+  security.protocol: SASL_SSL
+kafka_consumer: { fetch.min.bytes: 1000 }
+topics:
+  inputs: [erp.events, bank.events]
+engine:
+  data_dir: /var/lib/creditwatch
+  time_mode: event_time
+  block_cache_mb: 64
+)";
+  REQUIRE(ParseConfig(yaml, &cfg).ok());
+  CHECK_FALSE(cfg.embedded_broker());
+  CHECK(cfg.stream.kafka.at("security.protocol") == "SASL_SSL");
+  CHECK(cfg.stream.kafka_consumer.at("fetch.min.bytes") == "1000");
+  CHECK(cfg.stream.topics.inputs.size() == 2);
+  CHECK(cfg.stream.time_mode == creditwatch::stream::TimeMode::kEventTime);
+  CHECK(cfg.store.block_cache_bytes == (64u << 20));
+  CHECK(cfg.store.data_dir == "/var/lib/creditwatch");
+
+  AppConfig defaults;
+  REQUIRE(ParseConfig("", &defaults).ok());
+  CHECK(defaults.embedded_broker());
+  CHECK(defaults.broker.topics.size() == 5);
+
+  auto fails = [&](const char* text, const char* fragment) {
+    AppConfig c;
+    auto st = ParseConfig(text, &c);
+    CHECK_FALSE(st.ok());
+    CHECK_THAT(st.message(), Catch::Contains(fragment));
+  };
+  fails("engine: {max_batch: 0}", "engine.max_batch: must be > 0");
+  fails("engine: {colour: blue}", "engine.colour: unknown key");
+  fails("topics: {inputs: []}", "topics.inputs: expected a non-empty list");
+  fails("kafka: {group.id: x}", "engine.group_id");
+}

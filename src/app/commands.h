@@ -1,0 +1,23 @@
+// The long-running subcommands. Each returns the process exit code:
+// 0 clean stop, 1 runtime failure, 2 bad configuration or start-up failure.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "config/app_config.h"
+
+namespace creditwatch::app {
+
+// Sets `flag` on SIGINT and SIGTERM.
+void StopOnSignals(std::atomic<bool>* flag);
+
+// `creditwatch run`: the engine. Starts an embedded broker in-process when the config
+// names no bootstrap.servers.
+int RunEngine(const config::AppConfig& cfg, const std::atomic<bool>& stop);
+
+// `creditwatch broker`: hosts the embedded broker until signalled; prints the bootstrap
+// string to stdout and, when `bootstrap_file` is set, writes it there.
+int RunBroker(const config::AppConfig& cfg, const std::string& bootstrap_file, const std::atomic<bool>& stop);
+
+}  // namespace creditwatch::app

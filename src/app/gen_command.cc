@@ -1,0 +1,91 @@
+#include "app/gen_command.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/util/delimited_message_util.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+namespace creditwatch::app {
+
+int RunGen(const GenOptions& o, const std::atomic<bool>& stop) {
+  workload::WorkloadGenerator gen(o.workload);
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::ofstream file;
+  std::unique_ptr<google::protobuf::io::OstreamOutputStream> zout;
+  if (!o.out_file.empty()) {
+    file.open(o.out_file, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      spdlog::error("cannot write {}", o.out_file);
+      return 2;
+    }
+    zout = std::make_unique<google::protobuf::io::OstreamOutputStream>(&file);
+  } else {
+    if (o.bootstrap.empty()) {
+      spdlog::error("gen: give --bootstrap (Kafka) or --out (file)");
+      return 2;
+    }
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string err;
+    for (const auto& [k, v] : std::map<std::string, std::string>{{"bootstrap.servers", o.bootstrap},
+                                                                 {"linger.ms", "5"},
+                                                                 {"enable.idempotence", "true"},
+                                                                 {"partitioner", "murmur2_random"},
+                                                                 {"queue.buffering.max.messages", "500000"}}) {
+      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+        spdlog::error("gen: {}", err);
+        return 2;
+      }
+    }
+    producer.reset(RdKafka::Producer::create(conf.get(), err));
+    if (!producer) {
+      spdlog::error("gen: {}", err);
+      return 2;
+    }
+  }
+
+  v1::Envelope e;
+  std::string bytes;
+  const auto start = std::chrono::steady_clock::now();
+  int64_t n = 0;
+  for (; (o.events == 0 || n < o.events) && !stop.load(); ++n) {
+    if (o.rate > 0) {
+      const auto due = start + std::chrono::duration<double>(static_cast<double>(n) / o.rate);
+      std::this_thread::sleep_until(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
+    }
+    gen.Next(&e);
+    if (zout) {
+      google::protobuf::util::SerializeDelimitedToZeroCopyStream(e, zout.get());
+      continue;
+    }
+    bytes.clear();
+    e.SerializeToString(&bytes);
+    for (;;) {
+      const auto err =
+          producer->produce(o.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes.data(),
+                            bytes.size(), e.customer_id().data(), e.customer_id().size(), 0, nullptr, nullptr);
+      if (err == RdKafka::ERR_NO_ERROR) break;
+      if (err != RdKafka::ERR__QUEUE_FULL) {
+        spdlog::error("gen: produce: {}", RdKafka::err2str(err));
+        return 1;
+      }
+      producer->poll(10);
+    }
+    producer->poll(0);
+  }
+  if (producer && producer->flush(30000) != RdKafka::ERR_NO_ERROR) {
+    spdlog::error("gen: {} events not delivered", producer->outq_len());
+    return 1;
+  }
+  zout.reset();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("gen: wrote {} events in {:.2f} s", n, secs);
+  return 0;
+}
+
+}  // namespace creditwatch::app

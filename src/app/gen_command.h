@@ -1,0 +1,24 @@
+// `creditwatch gen`: writes the synthetic workload to a Kafka topic or to a file of
+// length-delimited Envelopes. Same seed, same bytes.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "workload/workload_generator.h"
+
+namespace creditwatch::app {
+
+struct GenOptions {
+  workload::WorkloadOptions workload;
+  int64_t events = 100'000;  // Default: 100,000 (0 = until stopped)
+  double rate = 0;           // Default: 0 = as fast as possible (events per second otherwise)
+  std::string bootstrap;     // Kafka target, or
+  std::string topic = "creditwatch.events";
+  std::string out_file;  // file target
+};
+
+int RunGen(const GenOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace creditwatch::app

@@ -1,0 +1,123 @@
+#include "obs/engine_metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace creditwatch::obs {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+prometheus::Counter& Counter(prometheus::Registry& r, const char* name, const char* help) {
+  return BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+prometheus::Gauge& Gauge(prometheus::Registry& r, const char* name, const char* help) {
+  return BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                   0.25,   0.5,   1,      2.5,   5,    10,    30,   60};
+  return kBuckets;
+}
+
+}  // namespace
+
+EngineMetrics::EngineMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      duplicates(Counter(*registry_, "creditwatch_duplicate_events_total",
+                         "Input events ignored because their event id was already applied")),
+      batches(Counter(*registry_, "creditwatch_batches_total", "Poll batches committed")),
+      batch_duration(BuildHistogram()
+                         .Name("creditwatch_batch_duration_seconds")
+                         .Help("Time to process and commit one poll batch")
+                         .Register(*registry_)
+                         .Add({}, LatencyBuckets())),
+      outbox_depth(Gauge(*registry_, "creditwatch_outbox_depth", "Outputs written but not yet acknowledged")),
+      customers_on_hold(Gauge(*registry_, "creditwatch_customers_on_hold", "Customers whose block status is HOLD")),
+      timers_pending(Gauge(*registry_, "creditwatch_timers_pending", "Customers with a scheduled deadline timer")),
+      timers_fired(Counter(*registry_, "creditwatch_timers_fired_total", "Deadline timers fired")),
+      rocksdb_live_bytes(Gauge(*registry_, "creditwatch_rocksdb_live_data_bytes", "RocksDB SST and memtable bytes")),
+      rocksdb_pending_compaction_bytes(Gauge(*registry_, "creditwatch_rocksdb_pending_compaction_bytes",
+                                             "RocksDB estimated bytes pending compaction")),
+      rocksdb_block_cache_usage_bytes(
+          Gauge(*registry_, "creditwatch_rocksdb_block_cache_usage_bytes", "RocksDB block cache usage")),
+      rocksdb_block_cache_capacity_bytes(
+          Gauge(*registry_, "creditwatch_rocksdb_block_cache_capacity_bytes", "RocksDB block cache capacity")),
+      rebalances(Counter(*registry_, "creditwatch_rebalances_total", "Consumer group rebalances (assign + revoke)")),
+      offsets_lost(Counter(*registry_, "creditwatch_offsets_lost_total",
+                           "Input records lost to broker retention before they were consumed")),
+      produce_errors(Counter(*registry_, "creditwatch_produce_errors_total", "Output deliveries that failed")),
+      consume_errors(Counter(*registry_, "creditwatch_consume_errors_total", "Consumer errors reported")),
+      partitions_assigned(Gauge(*registry_, "creditwatch_partitions_assigned", "Input partitions assigned")),
+      ready(Gauge(*registry_, "creditwatch_ready", "1 when partitions are assigned and state is ready")),
+      last_event_time_seconds(
+          Gauge(*registry_, "creditwatch_last_event_timestamp_seconds", "Event time of the last applied input event")) {
+  events_consumed_ = &BuildCounter()
+                          .Name("creditwatch_events_consumed_total")
+                          .Help("Input events consumed, by topic and payload type")
+                          .Register(*registry_);
+  rejected_ = &BuildCounter()
+                   .Name("creditwatch_events_rejected_total")
+                   .Help("Input events rejected by validation, by reason")
+                   .Register(*registry_);
+  dead_lettered_ = &BuildCounter()
+                        .Name("creditwatch_dead_letters_total")
+                        .Help("Records sent to the dead-letter topic, by reason")
+                        .Register(*registry_);
+  alerts_fired_ = &BuildCounter()
+                       .Name("creditwatch_alerts_fired_total")
+                       .Help("Alert FIRING transitions, by rule and severity")
+                       .Register(*registry_);
+  alerts_resolved_ = &BuildCounter()
+                          .Name("creditwatch_alerts_resolved_total")
+                          .Help("Alert RESOLVED transitions, by rule")
+                          .Register(*registry_);
+  orders_ = &BuildCounter().Name("creditwatch_orders_total").Help("Order decisions, by decision").Register(*registry_);
+  outputs_produced_ = &BuildCounter()
+                           .Name("creditwatch_outputs_produced_total")
+                           .Help("Outputs acknowledged by the broker, by kind")
+                           .Register(*registry_);
+  e2e_latency_ = &BuildHistogram()
+                      .Name("creditwatch_end_to_end_latency_seconds")
+                      .Help("From the input's event time (or the timer's fire time) to the output's delivery")
+                      .Register(*registry_);
+  consumer_lag_ = &BuildGauge()
+                       .Name("creditwatch_consumer_lag")
+                       .Help("Records behind the partition's high watermark")
+                       .Register(*registry_);
+}
+
+std::string EngineMetrics::Serialize() const {
+  prometheus::TextSerializer s;
+  return s.Serialize(registry_->Collect());
+}
+
+prometheus::Counter& EngineMetrics::EventsConsumed(const std::string& topic, const std::string& type) {
+  return events_consumed_->Add({{"topic", topic}, {"type", type}});
+}
+prometheus::Counter& EngineMetrics::Rejected(const std::string& reason) { return rejected_->Add({{"reason", reason}}); }
+prometheus::Counter& EngineMetrics::DeadLettered(const std::string& reason) {
+  return dead_lettered_->Add({{"reason", reason}});
+}
+prometheus::Counter& EngineMetrics::AlertsFired(const std::string& rule, const std::string& severity) {
+  return alerts_fired_->Add({{"rule", rule}, {"severity", severity}});
+}
+prometheus::Counter& EngineMetrics::AlertsResolved(const std::string& rule) {
+  return alerts_resolved_->Add({{"rule", rule}});
+}
+prometheus::Counter& EngineMetrics::Orders(const std::string& decision) {
+  return orders_->Add({{"decision", decision}});
+}
+prometheus::Counter& EngineMetrics::OutputsProduced(const std::string& kind) {
+  return outputs_produced_->Add({{"kind", kind}});
+}
+prometheus::Histogram& EngineMetrics::EndToEndLatency(const std::string& kind) {
+  return e2e_latency_->Add({{"kind", kind}}, LatencyBuckets());
+}
+prometheus::Gauge& EngineMetrics::ConsumerLag(const std::string& topic, int partition) {
+  return consumer_lag_->Add({{"topic", topic}, {"partition", std::to_string(partition)}});
+}
+
+}  // namespace creditwatch::obs

@@ -1,0 +1,71 @@
+// Every metric the engine exports, declared in one place. Names follow Prometheus
+// conventions; labels are low-cardinality (never a customer id). Thread-safe: the
+// prometheus-cpp metric objects are atomic.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace creditwatch::obs {
+
+class EngineMetrics {
+ private:
+  // Declared first: initialized before the metric references that register into it.
+  std::shared_ptr<prometheus::Registry> registry_;
+
+ public:
+  EngineMetrics();
+
+  prometheus::Registry& registry() { return *registry_; }
+  std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
+  // Prometheus text exposition of all metrics.
+  std::string Serialize() const;
+
+  prometheus::Counter& EventsConsumed(const std::string& topic, const std::string& type);
+  prometheus::Counter& Rejected(const std::string& reason);
+  prometheus::Counter& DeadLettered(const std::string& reason);
+  prometheus::Counter& AlertsFired(const std::string& rule, const std::string& severity);
+  prometheus::Counter& AlertsResolved(const std::string& rule);
+  prometheus::Counter& Orders(const std::string& decision);
+  prometheus::Counter& OutputsProduced(const std::string& kind);
+  prometheus::Histogram& EndToEndLatency(const std::string& kind);
+  prometheus::Gauge& ConsumerLag(const std::string& topic, int partition);
+
+  prometheus::Counter& duplicates;
+  prometheus::Counter& batches;
+  prometheus::Histogram& batch_duration;
+  prometheus::Gauge& outbox_depth;
+  prometheus::Gauge& customers_on_hold;
+  prometheus::Gauge& timers_pending;
+  prometheus::Counter& timers_fired;
+  prometheus::Gauge& rocksdb_live_bytes;
+  prometheus::Gauge& rocksdb_pending_compaction_bytes;
+  prometheus::Gauge& rocksdb_block_cache_usage_bytes;
+  prometheus::Gauge& rocksdb_block_cache_capacity_bytes;
+  prometheus::Counter& rebalances;
+  prometheus::Counter& offsets_lost;
+  prometheus::Counter& produce_errors;
+  prometheus::Counter& consume_errors;
+  prometheus::Gauge& partitions_assigned;
+  prometheus::Gauge& ready;
+  prometheus::Gauge& last_event_time_seconds;
+
+ private:
+  prometheus::Family<prometheus::Counter>* events_consumed_;
+  prometheus::Family<prometheus::Counter>* rejected_;
+  prometheus::Family<prometheus::Counter>* dead_lettered_;
+  prometheus::Family<prometheus::Counter>* alerts_fired_;
+  prometheus::Family<prometheus::Counter>* alerts_resolved_;
+  prometheus::Family<prometheus::Counter>* orders_;
+  prometheus::Family<prometheus::Counter>* outputs_produced_;
+  prometheus::Family<prometheus::Histogram>* e2e_latency_;
+  prometheus::Family<prometheus::Gauge>* consumer_lag_;
+};
+
+}  // namespace creditwatch::obs

@@ -1,0 +1,317 @@
+#include "store/credit_store.h"
+
+#include <fmt/format.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <filesystem>
+
+namespace creditwatch::store {
+namespace {
+
+enum Cf : size_t { kCfDefault = 0, kCfCustomers, kCfTimers, kCfDedup, kCfPositions, kCfOutbox, kCfCount };
+constexpr const char* kCfNames[] = {"default", "customers", "timers", "dedup", "positions", "outbox"};
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void AppendBE32(std::string& s, uint32_t v) {
+  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+void AppendBE64(std::string& s, uint64_t v) {
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+uint64_t ReadBE(const char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+// Fire times are non-negative epoch ms, so big-endian order is time order.
+std::string TimerKey(int32_t partition, int64_t fire_ms, std::string_view customer) {
+  std::string k;
+  k.reserve(12 + customer.size());
+  AppendBE32(k, static_cast<uint32_t>(partition));
+  AppendBE64(k, static_cast<uint64_t>(fire_ms));
+  k.append(customer);
+  return k;
+}
+std::string PositionKey(std::string_view topic, int32_t partition) {
+  std::string k(topic);
+  k.push_back('\0');
+  AppendBE32(k, static_cast<uint32_t>(partition));
+  return k;
+}
+std::string OutboxKey(uint64_t seq) {
+  std::string k;
+  AppendBE64(k, seq);
+  return k;
+}
+
+Status ToStatus(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  return Status::Error(fmt::format("{}: {}", what, s.ToString()));
+}
+
+// Drops remembered event ids older than the retention (value = wall ms when stored).
+class DedupExpiry : public rocksdb::CompactionFilter {
+ public:
+  explicit DedupExpiry(int64_t retention_ms) : retention_ms_(retention_ms) {}
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
+    if (value.size() != 8) return true;
+    return static_cast<int64_t>(ReadBE(value.data(), 8)) < WallMs() - retention_ms_;
+  }
+  const char* Name() const override { return "creditwatch.DedupExpiry"; }
+
+ private:
+  int64_t retention_ms_;
+};
+
+}  // namespace
+
+StoreBatch::StoreBatch(const CreditStore& store) : store_(store), wb_(std::make_unique<rocksdb::WriteBatch>()) {}
+StoreBatch::~StoreBatch() = default;
+StoreBatch::StoreBatch(StoreBatch&&) noexcept = default;
+
+void StoreBatch::PutCustomer(std::string_view customer_id, const v1::CustomerState& state) {
+  scratch_.clear();
+  state.SerializeToString(&scratch_);
+  wb_->Put(store_.cfs_[kCfCustomers], rocksdb::Slice(customer_id.data(), customer_id.size()), scratch_)
+      .PermitUncheckedError();
+}
+void StoreBatch::PutTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id) {
+  wb_->Put(store_.cfs_[kCfTimers], TimerKey(partition, fire_ms, customer_id), "").PermitUncheckedError();
+}
+void StoreBatch::DeleteTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id) {
+  wb_->Delete(store_.cfs_[kCfTimers], TimerKey(partition, fire_ms, customer_id)).PermitUncheckedError();
+}
+void StoreBatch::PutEventId(std::string_view event_id, int64_t now_ms) {
+  std::string v;
+  AppendBE64(v, static_cast<uint64_t>(now_ms));
+  wb_->Put(store_.cfs_[kCfDedup], rocksdb::Slice(event_id.data(), event_id.size()), v).PermitUncheckedError();
+}
+void StoreBatch::PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos) {
+  wb_->Put(store_.cfs_[kCfPositions], PositionKey(topic, partition), pos.SerializeAsString()).PermitUncheckedError();
+}
+void StoreBatch::PutOutbox(uint64_t seq, const v1::OutboxRecord& record) {
+  scratch_.clear();
+  record.SerializeToString(&scratch_);
+  wb_->Put(store_.cfs_[kCfOutbox], OutboxKey(seq), scratch_).PermitUncheckedError();
+}
+void StoreBatch::DeleteOutbox(uint64_t seq) {
+  wb_->Delete(store_.cfs_[kCfOutbox], OutboxKey(seq)).PermitUncheckedError();
+}
+void StoreBatch::PutCounter(std::string_view name, int64_t value) {
+  std::string v;
+  AppendBE64(v, static_cast<uint64_t>(value));
+  wb_->Put(store_.cfs_[kCfDefault], std::string("counter/").append(name), v).PermitUncheckedError();
+}
+size_t StoreBatch::Count() const { return static_cast<size_t>(wb_->Count()); }
+void StoreBatch::Clear() { wb_->Clear(); }
+
+Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStore>* out) {
+  if (options.data_dir.empty()) return Status::Error("engine.data_dir: must be set");
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return Status::Error(fmt::format("data directory '{}': {}", options.data_dir, ec.message()));
+
+  std::unique_ptr<CreditStore> store(new CreditStore(options));
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  store->cache_ = cache;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;  // index and filters count against the one budget
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.format_version = 5;
+
+  rocksdb::ColumnFamilyOptions cf_base;
+  cf_base.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_base.write_buffer_size = 32ull << 20;
+  cf_base.compression = rocksdb::kLZ4Compression;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  static DedupExpiry* dedup_filter = nullptr;  // one per process; options outlive the DB
+  if (dedup_filter == nullptr) dedup_filter = new DedupExpiry(options.dedup_retention_ms);
+  for (size_t i = 0; i < kCfCount; ++i) {
+    rocksdb::ColumnFamilyOptions cf = cf_base;
+    if (i == kCfDedup) cf.compaction_filter = dedup_filter;
+    if (i == kCfOutbox || i == kCfTimers) cf.compression = rocksdb::kNoCompression;
+    descriptors.emplace_back(kCfNames[i], cf);
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.max_total_wal_size = 128ull << 20;
+  db_options.keep_log_file_num = 3;
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.data_dir, descriptors, &store->cfs_, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::Error(fmt::format("data directory '{}' is locked: another creditwatch instance is using it ({})",
+                                       options.data_dir, s.ToString()));
+    }
+    return ToStatus(s, fmt::format("opening RocksDB in '{}'", options.data_dir));
+  }
+  store->db_.reset(raw);
+  *out = std::move(store);
+  return Status::Ok();
+}
+
+CreditStore::CreditStore(StoreOptions options) : options_(std::move(options)) {}
+
+CreditStore::~CreditStore() {
+  if (db_ != nullptr) {
+    for (auto* cf : cfs_) db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+Status CreditStore::Commit(StoreBatch& batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  Status st = ToStatus(db_->Write(wo, batch.wb_.get()), "committing a batch");
+  batch.Clear();
+  return st;
+}
+
+Status CreditStore::GetCustomer(std::string_view customer_id, v1::CustomerState* state, bool* found) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kCfCustomers],
+                               rocksdb::Slice(customer_id.data(), customer_id.size()), &value);
+  if (s.IsNotFound()) {
+    *found = false;
+    return Status::Ok();
+  }
+  if (!s.ok()) return ToStatus(s, "reading a customer");
+  if (!state->ParseFromString(value)) {
+    return Status::Error(fmt::format("customer '{}': stored state does not parse", customer_id));
+  }
+  *found = true;
+  return Status::Ok();
+}
+
+Status CreditStore::SeenEvent(std::string_view event_id, bool* seen) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cfs_[kCfDedup], rocksdb::Slice(event_id.data(), event_id.size()), &value);
+  if (s.IsNotFound()) {
+    *seen = false;
+    return Status::Ok();
+  }
+  if (!s.ok()) return ToStatus(s, "reading an event id");
+  *seen = value.size() == 8 && static_cast<int64_t>(ReadBE(value.data(), 8)) >= WallMs() - options_.dedup_retention_ms;
+  return Status::Ok();
+}
+
+Status CreditStore::GetPosition(std::string_view topic, int32_t partition, v1::PartitionPosition* pos,
+                                bool* found) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kCfPositions], PositionKey(topic, partition), &value);
+  if (s.IsNotFound()) {
+    *found = false;
+    return Status::Ok();
+  }
+  if (!s.ok()) return ToStatus(s, "reading a position");
+  *found = pos->ParseFromString(value);
+  if (!*found) return Status::Error("stored position does not parse");
+  return Status::Ok();
+}
+
+Status CreditStore::DueTimers(int32_t partition, int64_t now_ms, size_t limit, std::vector<DueTimer>* out) const {
+  out->clear();
+  std::string prefix;
+  AppendBE32(prefix, static_cast<uint32_t>(partition));
+  std::string upper = TimerKey(partition, now_ms + 1, "");
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfTimers]));
+  for (it->Seek(prefix); it->Valid() && out->size() < limit; it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (k.size() < 12) continue;
+    out->push_back({static_cast<int64_t>(ReadBE(k.data() + 4, 8)), std::string(k.data() + 12, k.size() - 12)});
+  }
+  return ToStatus(it->status(), "scanning timers");
+}
+
+Status CreditStore::ScanOutbox(uint64_t from_seq, size_t limit,
+                               std::vector<std::pair<uint64_t, v1::OutboxRecord>>* out) const {
+  out->clear();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCfOutbox]));
+  for (it->Seek(OutboxKey(from_seq)); it->Valid() && out->size() < limit; it->Next()) {
+    if (it->key().size() != 8) continue;
+    v1::OutboxRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Error("an outbox record does not parse");
+    }
+    out->emplace_back(ReadBE(it->key().data(), 8), std::move(rec));
+  }
+  return ToStatus(it->status(), "scanning the outbox");
+}
+
+int64_t CreditStore::GetCounter(std::string_view name) const {
+  std::string value;
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cfs_[kCfDefault], std::string("counter/").append(name), &value);
+  if (!s.ok() || value.size() != 8) return 0;
+  return static_cast<int64_t>(ReadBE(value.data(), 8));
+}
+
+uint64_t CreditStore::NextOutboxSeq() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCfOutbox]));
+  it->SeekToLast();
+  if (!it->Valid() || it->key().size() != 8) return 1;
+  return ReadBE(it->key().data(), 8) + 1;
+}
+
+namespace {
+uint64_t CountCf(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+  uint64_t n = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  return n;
+}
+}  // namespace
+
+uint64_t CreditStore::CountOutbox() const { return CountCf(db_.get(), cfs_[kCfOutbox]); }
+uint64_t CreditStore::CountTimers() const { return CountCf(db_.get(), cfs_[kCfTimers]); }
+uint64_t CreditStore::CountCustomers() const { return CountCf(db_.get(), cfs_[kCfCustomers]); }
+
+Status CreditStore::ForEachCustomer(const std::function<void(const v1::CustomerState&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCfCustomers]));
+  v1::CustomerState s;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!s.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Error("a stored customer state does not parse");
+    }
+    fn(s);
+  }
+  return ToStatus(it->status(), "scanning customers");
+}
+
+StoreStats CreditStore::Stats() const {
+  StoreStats st;
+  for (auto* cf : cfs_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kLiveSstFilesSize, &v)) st.live_data_bytes += v;
+    if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) st.live_data_bytes += v;
+    if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &v)) {
+      st.pending_compaction_bytes += v;
+    }
+  }
+  const auto* cache = static_cast<const rocksdb::Cache*>(cache_.get());
+  st.block_cache_usage_bytes = cache->GetUsage();
+  st.block_cache_capacity_bytes = cache->GetCapacity();
+  return st;
+}
+
+}  // namespace creditwatch::store

@@ -1,0 +1,118 @@
+// CreditStore: the engine's durable state in RocksDB, one column family per kind of
+// record (customer states, deadline index, remembered event ids, input positions,
+// outbox) and one bounded block cache shared by all. A poll batch is written with one
+// atomic StoreBatch. Thread-safe: RocksDB serializes writers; the engine loop is the
+// only writer of customer states and positions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "creditwatch/v1/engine.pb.h"
+#include "creditwatch/v1/state.pb.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace creditwatch::store {
+
+struct StoreOptions {
+  std::string data_dir;                            // REQUIRED
+  size_t block_cache_bytes = 256ull << 20;         // Default: 256 MiB, shared by all column families
+  int64_t dedup_retention_ms = 30ll * 86'400'000;  // Default: 30 days
+  bool sync_writes = false;                        // Default: false (WAL survives process crashes)
+};
+
+struct DueTimer {
+  int64_t fire_ms;
+  std::string customer_id;
+};
+
+struct StoreStats {
+  uint64_t live_data_bytes = 0;
+  uint64_t pending_compaction_bytes = 0;
+  uint64_t block_cache_usage_bytes = 0;
+  uint64_t block_cache_capacity_bytes = 0;
+};
+
+class CreditStore;
+
+// The writes of one poll batch, applied atomically by CreditStore::Commit.
+class StoreBatch {
+ public:
+  explicit StoreBatch(const CreditStore& store);
+  ~StoreBatch();
+  StoreBatch(StoreBatch&&) noexcept;
+  StoreBatch& operator=(StoreBatch&&) = delete;
+
+  void PutCustomer(std::string_view customer_id, const v1::CustomerState& state);
+  void PutTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
+  void DeleteTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
+  void PutEventId(std::string_view event_id, int64_t now_ms);
+  void PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos);
+  void PutOutbox(uint64_t seq, const v1::OutboxRecord& record);
+  void DeleteOutbox(uint64_t seq);
+  // Engine counters kept with the state they count (e.g. customers on hold).
+  void PutCounter(std::string_view name, int64_t value);
+  size_t Count() const;
+  void Clear();
+
+ private:
+  friend class CreditStore;
+  const CreditStore& store_;
+  std::unique_ptr<rocksdb::WriteBatch> wb_;
+  std::string scratch_;
+};
+
+class CreditStore {
+ public:
+  // Opens or creates the store. Fails with a clear message when the directory cannot be
+  // created, or is locked by another running instance.
+  static Status Open(const StoreOptions& options, std::unique_ptr<CreditStore>* out);
+  ~CreditStore();
+  CreditStore(const CreditStore&) = delete;
+  CreditStore& operator=(const CreditStore&) = delete;
+
+  Status Commit(StoreBatch& batch);
+
+  Status GetCustomer(std::string_view customer_id, v1::CustomerState* state, bool* found) const;
+  // True when the event id was remembered (within the retention).
+  Status SeenEvent(std::string_view event_id, bool* seen) const;
+  Status GetPosition(std::string_view topic, int32_t partition, v1::PartitionPosition* pos, bool* found) const;
+  // Timers of `partition` due at or before `now_ms`, earliest first, at most `limit`.
+  Status DueTimers(int32_t partition, int64_t now_ms, size_t limit, std::vector<DueTimer>* out) const;
+  // Outbox records with seq >= from_seq in order, at most `limit`.
+  Status ScanOutbox(uint64_t from_seq, size_t limit, std::vector<std::pair<uint64_t, v1::OutboxRecord>>* out) const;
+  // A counter written with PutCounter; 0 when absent.
+  int64_t GetCounter(std::string_view name) const;
+  // The next free outbox sequence number (1 + the largest stored).
+  uint64_t NextOutboxSeq() const;
+  // Counts (full scans: for tests, start-up and occasional metrics only).
+  uint64_t CountOutbox() const;
+  uint64_t CountTimers() const;
+  uint64_t CountCustomers() const;
+  // Calls fn for every stored customer state (start-up checks, tests).
+  Status ForEachCustomer(const std::function<void(const v1::CustomerState&)>& fn) const;
+
+  StoreStats Stats() const;
+  const StoreOptions& options() const { return options_; }
+
+ private:
+  friend class StoreBatch;
+  explicit CreditStore(StoreOptions options);
+
+  StoreOptions options_;
+  std::shared_ptr<void> cache_;  // rocksdb::Cache, type-erased to keep RocksDB out of this header
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // indexed by the kCf* constants in the .cc
+};
+
+}  // namespace creditwatch::store

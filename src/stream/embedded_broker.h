@@ -1,0 +1,39 @@
+// EmbeddedBroker: a librdkafka mock cluster speaking the Kafka protocol on 127.0.0.1,
+// for the demo and the tests. Ports are random: publish bootstraps(). Holds about 5 MiB
+// per partition (older records are dropped), no transactions, no compaction.
+// Thread-safe after Start (the mock cluster runs its own threads).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace creditwatch::stream {
+
+struct BrokerOptions {
+  int brokers = 1;                  // Default: 1
+  int partitions = 8;               // Default: 8 per topic
+  std::vector<std::string> topics;  // created at start
+};
+
+class EmbeddedBroker {
+ public:
+  static Status Start(const BrokerOptions& options, std::unique_ptr<EmbeddedBroker>* out);
+  ~EmbeddedBroker();
+  EmbeddedBroker(const EmbeddedBroker&) = delete;
+  EmbeddedBroker& operator=(const EmbeddedBroker&) = delete;
+
+  const std::string& bootstraps() const { return bootstraps_; }
+  // The mock cluster handle (rd_kafka_mock_cluster_t*) for fault injection in tests.
+  void* mock_cluster() const { return mcluster_; }
+
+ private:
+  EmbeddedBroker() = default;
+  void* rk_ = nullptr;        // rd_kafka_t*
+  void* mcluster_ = nullptr;  // rd_kafka_mock_cluster_t*
+  std::string bootstraps_;
+};
+
+}  // namespace creditwatch::stream

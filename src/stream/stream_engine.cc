@@ -1,0 +1,518 @@
+#include "stream/stream_engine.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/alert_tracker.h"
+#include "core/validation.h"
+#include "stream/kafka_util.h"
+
+namespace creditwatch::stream {
+namespace {
+
+constexpr const char* kOnHoldCounter = "customers_on_hold";
+constexpr const char* kTimersCounter = "timers_pending";
+constexpr size_t kTimerPage = 1000;
+
+}  // namespace
+
+StreamEngine::StreamEngine(StreamOptions options, const core::CreditEngine& engine, store::CreditStore& store,
+                           obs::EngineMetrics& metrics, std::function<int64_t()> wall_ms)
+    : options_(std::move(options)),
+      engine_(engine),
+      store_(store),
+      metrics_(metrics),
+      wall_ms_(std::move(wall_ms)),
+      batch_(store) {}
+
+StreamEngine::~StreamEngine() {
+  if (consumer_) consumer_->close();
+}
+
+Status StreamEngine::Start() {
+  if (Status st = OutboxDrainer::Create(options_, &metrics_, wall_ms_, &drainer_); !st.ok()) return st;
+
+  // The brokers must answer within the bounded wait, and every topic must exist.
+  RdKafka::Metadata* md = nullptr;
+  const RdKafka::ErrorCode err = drainer_->producer()->metadata(true, nullptr, &md, options_.broker_wait_ms);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    const auto it = options_.kafka.find("bootstrap.servers");
+    return Status::Error(fmt::format("cannot reach the Kafka brokers at '{}' within {} ms: {}",
+                                     it == options_.kafka.end() ? "" : it->second, options_.broker_wait_ms,
+                                     RdKafka::err2str(err)));
+  }
+  std::unique_ptr<RdKafka::Metadata> metadata(md);
+  std::vector<std::string> needed = options_.topics.inputs;
+  needed.insert(needed.end(), {options_.topics.alerts, options_.topics.block_status, options_.topics.order_decisions,
+                               options_.topics.dead_letter});
+  std::vector<std::string> missing;
+  for (const auto& name : needed) {
+    bool found = false;
+    for (const auto* t : *metadata->topics()) {
+      if (t->topic() == name && t->err() == RdKafka::ERR_NO_ERROR && !t->partitions()->empty()) found = true;
+    }
+    if (!found) missing.push_back(name);
+  }
+  if (!missing.empty()) {
+    return Status::Error(
+        fmt::format("topics missing on the cluster: {} (create them first; see the README)", fmt::join(missing, ", ")));
+  }
+  broker_ok_ = true;
+
+  // Outputs committed but not acknowledged before the last stop are sent again.
+  next_seq_ = store_.NextOutboxSeq();
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
+  uint64_t from = 0;
+  size_t resent = 0;
+  do {
+    if (Status st = store_.ScanOutbox(from, 10000, &page); !st.ok()) return st;
+    for (auto& [seq, rec] : page) {
+      from = seq + 1;
+      drainer_->Send(seq, std::move(rec));
+      ++resent;
+    }
+  } while (page.size() == 10000);
+  outbox_depth_ = static_cast<int64_t>(resent);
+  if (resent > 0) spdlog::info("re-sending {} outputs left in the outbox", resent);
+  on_hold_ = store_.GetCounter(kOnHoldCounter);
+  timers_pending_ = store_.GetCounter(kTimersCounter);
+
+  std::map<std::string, std::string> defaults = {{"enable.auto.commit", "false"},
+                                                 {"enable.auto.offset.store", "false"},
+                                                 {"auto.offset.reset", "earliest"},
+                                                 {"enable.partition.eof", "false"},
+                                                 {"group.id", options_.group_id}};
+  for (const auto& [k, v] : options_.kafka) defaults[k] = v;
+  std::unique_ptr<RdKafka::Conf> conf;
+  if (Status st = MakeKafkaConf(defaults, options_.kafka_consumer, &conf); !st.ok()) return st;
+  std::string errstr;
+  if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), errstr) != RdKafka::Conf::CONF_OK) {
+    return Status::Error(errstr);
+  }
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), errstr));
+  if (!consumer_) return Status::Error(fmt::format("creating the consumer: {}", errstr));
+  if (const auto e = consumer_->subscribe(options_.topics.inputs); e != RdKafka::ERR_NO_ERROR) {
+    return Status::Error(fmt::format("subscribing: {}", RdKafka::err2str(e)));
+  }
+  spdlog::info("consuming {} as group '{}' ({} mode)", fmt::join(options_.topics.inputs, ", "), options_.group_id,
+               options_.time_mode == TimeMode::kLive ? "live" : "event-time");
+  return Status::Ok();
+}
+
+void StreamEngine::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                                std::vector<RdKafka::TopicPartition*>& partitions) {
+  metrics_.rebalances.Increment();
+  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+    OnAssign(partitions);
+    consumer->assign(partitions);
+  } else {
+    OnRevoke(partitions);
+    consumer->unassign();
+  }
+  metrics_.partitions_assigned.Set(static_cast<double>(cursors_.size()));
+  ready_ = !cursors_.empty();
+  metrics_.ready.Set(ready_ ? 1 : 0);
+}
+
+void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
+  for (auto* tp : partitions) {
+    Cursor cursor;
+    bool found = false;
+    if (Status st = store_.GetPosition(tp->topic(), tp->partition(), &cursor.pos, &found); !st.ok()) {
+      fatal_ = st;
+      continue;
+    }
+    int64_t low = 0;
+    int64_t high = 0;
+    const auto werr = consumer_->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, 5000);
+    const int64_t next = found ? cursor.pos.next_offset() : 0;
+    if (werr == RdKafka::ERR_NO_ERROR && next < low) {
+      spdlog::error("{}[{}]: records {}..{} were deleted by the broker before they were consumed; {} events lost",
+                    tp->topic(), tp->partition(), next, low - 1, low - next);
+      metrics_.offsets_lost.Increment(static_cast<double>(low - next));
+    }
+    tp->set_offset(found ? cursor.pos.next_offset() : RdKafka::Topic::OFFSET_BEGINNING);
+    watermarks_[tp->partition()] = std::max(Watermark(tp->partition()), cursor.pos.watermark_ms());
+    cursors_[{tp->topic(), tp->partition()}] = cursor;
+    spdlog::info("assigned {}[{}] from offset {}", tp->topic(), tp->partition(), next);
+  }
+}
+
+void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
+  // Finish and commit the batch in flight before the partitions go.
+  if (Status st = CommitBatch(); !st.ok()) fatal_ = st;
+  std::set<int32_t> gone;
+  for (auto* tp : partitions) {
+    cursors_.erase({tp->topic(), tp->partition()});
+    gone.insert(tp->partition());
+    spdlog::info("revoked {}[{}]", tp->topic(), tp->partition());
+  }
+  for (const auto& [key, _] : cursors_) gone.erase(key.second);
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = gone.count(it->second.state.partition()) ? cache_.erase(it) : std::next(it);
+  }
+  for (int32_t p : gone) watermarks_.erase(p);
+}
+
+int64_t StreamEngine::Watermark(int32_t partition) const {
+  const auto it = watermarks_.find(partition);
+  return it == watermarks_.end() ? 0 : it->second;
+}
+
+Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cached** out) {
+  auto [it, inserted] = cache_.try_emplace(customer_id);
+  if (inserted) {
+    bool found = false;
+    if (Status st = store_.GetCustomer(customer_id, &it->second.state, &found); !st.ok()) {
+      cache_.erase(it);
+      return st;
+    }
+    if (!found) it->second.state.set_partition(partition);
+  }
+  it->second.touched = batch_no_;
+  *out = &it->second;
+  return Status::Ok();
+}
+
+void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
+  v1::CustomerState& s = c.state;
+  if (s.timer_ms() == next_wake_ms) return;
+  const int32_t p = s.partition();
+  if (s.timer_ms() != 0) {
+    batch_.DeleteTimer(p, s.timer_ms(), s.customer_id());
+    overlay_[p].erase({s.timer_ms(), s.customer_id()});
+    if (next_wake_ms == 0) --timers_pending_;
+  } else if (next_wake_ms != 0) {
+    ++timers_pending_;
+  }
+  if (next_wake_ms != 0) {
+    batch_.PutTimer(p, next_wake_ms, s.customer_id());
+    overlay_[p].insert({next_wake_ms, s.customer_id()});
+  }
+  s.set_timer_ms(next_wake_ms);
+  ++batch_ops_;
+}
+
+void StreamEngine::Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value,
+                           const std::string& output_id, int64_t cause_time_ms,
+                           std::vector<std::pair<std::string, std::string>> headers) {
+  v1::OutboxRecord rec;
+  rec.set_kind(kind);
+  rec.set_key(key);
+  rec.set_value(std::move(value));
+  rec.set_output_id(output_id);
+  rec.set_event_time_ms(cause_time_ms);
+  rec.set_created_ms(wall_ms_());
+  auto* id = rec.add_headers();
+  id->set_key("creditwatch.output_id");
+  id->set_value(output_id);
+  auto* k = rec.add_headers();
+  k->set_key("creditwatch.kind");
+  k->set_value(OutputKindName(kind));
+  for (auto& [hk, hv] : headers) {
+    auto* h = rec.add_headers();
+    h->set_key(hk);
+    h->set_value(hv);
+  }
+  const uint64_t seq = next_seq_++;
+  batch_.PutOutbox(seq, rec);
+  batch_outbox_.emplace_back(seq, std::move(rec));
+  ++outbox_depth_;
+  ++batch_ops_;
+}
+
+void StreamEngine::Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after,
+                        int64_t cause_time_ms) {
+  for (const auto& a : out.alerts) {
+    if (a.status() == v1::Alert::FIRING) {
+      metrics_.AlertsFired(v1::Rule_Name(a.rule()), core::SeverityName(a.severity())).Increment();
+    } else {
+      metrics_.AlertsResolved(v1::Rule_Name(a.rule())).Increment();
+    }
+    Enqueue(v1::OutboxRecord::ALERT, a.customer_id(), a.SerializeAsString(), a.output_id(), cause_time_ms);
+  }
+  for (const auto& b : out.blocks) {
+    Enqueue(v1::OutboxRecord::BLOCK_STATUS, b.customer_id(), b.SerializeAsString(), b.output_id(), cause_time_ms);
+  }
+  for (const auto& d : out.decisions) {
+    metrics_.Orders(v1::OrderDecision::Decision_Name(d.decision())).Increment();
+    Enqueue(v1::OutboxRecord::ORDER_DECISION, d.customer_id(), d.SerializeAsString(), d.output_id(), cause_time_ms);
+  }
+  const bool is_hold = after.block_status() == v1::BlockStatus::HOLD;
+  if (is_hold != was_hold) on_hold_ += is_hold ? 1 : -1;
+}
+
+void StreamEngine::DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail) {
+  const std::string reason_name = v1::RejectReason_Name(reason);
+  metrics_.DeadLettered(reason_name).Increment();
+  spdlog::warn("dead letter {}[{}]@{}: {}: {}", msg.topic_name(), msg.partition(), msg.offset(), reason_name, detail);
+  std::string key = msg.key() != nullptr ? *msg.key() : "";
+  std::string value(static_cast<const char*>(msg.payload()), msg.len());
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"creditwatch.reason", reason_name},
+      {"creditwatch.detail", detail},
+      {"creditwatch.source.topic", msg.topic_name()},
+      {"creditwatch.source.partition", std::to_string(msg.partition())},
+      {"creditwatch.source.offset", std::to_string(msg.offset())}};
+  if (RdKafka::Headers* h = msg.headers(); h != nullptr) {
+    for (const auto& hdr : h->get_all()) {
+      if (hdr.value() != nullptr) {
+        headers.emplace_back(hdr.key(), std::string(static_cast<const char*>(hdr.value()), hdr.value_size()));
+      }
+    }
+  }
+  Enqueue(v1::OutboxRecord::DEAD_LETTER, key, std::move(value),
+          fmt::format("dead-letter/{}/{}/{}", msg.topic_name(), msg.partition(), msg.offset()), 0, std::move(headers));
+}
+
+Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhaustive) {
+  std::vector<store::DueTimer> due;
+  size_t fired = 0;
+  // A fired timer may re-arm its customer at a time that is also due (catching up on
+  // several deadlines): scan again until nothing due is left.
+  for (;;) {
+    if (Status st = store_.DueTimers(partition, now_ms, kTimerPage, &due); !st.ok()) return st;
+    const bool page_full = due.size() == kTimerPage;
+    // Timers set in this uncommitted batch are not in the store yet.
+    auto& overlay = overlay_[partition];
+    for (auto it = overlay.begin(); it != overlay.end() && it->first <= now_ms; ++it) {
+      due.push_back({it->first, it->second});
+    }
+    std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
+      return a.fire_ms != b.fire_ms ? a.fire_ms < b.fire_ms : a.customer_id < b.customer_id;
+    });
+    size_t processed = 0;
+    for (const auto& t : due) {
+      Cached* c = nullptr;
+      if (Status st = Load(t.customer_id, partition, &c); !st.ok()) return st;
+      if (c->state.timer_ms() != t.fire_ms) continue;  // superseded, or a duplicate of the overlay
+      const bool was_hold = c->state.block_status() == v1::BlockStatus::HOLD;
+      out_.Clear();
+      const core::StepResult r = engine_.Tick(c->state, t.fire_ms, out_);
+      metrics_.timers_fired.Increment();
+      ++processed;
+      Emit(out_, was_hold, c->state, t.fire_ms);
+      Reschedule(*c, r.next_wake_ms);
+      if (!c->dirty) {
+        c->dirty = true;
+        dirty_.push_back(t.customer_id);
+      }
+    }
+    fired += processed;
+    if (processed == 0) break;
+    if (!exhaustive && fired >= static_cast<size_t>(options_.max_timers_per_batch)) break;
+    // Fired entries are deleted only in the batch: commit so the next page is fresh.
+    if (page_full) {
+      if (Status st = CommitBatch(); !st.ok()) return st;
+    }
+  }
+  return Status::Ok();
+}
+
+Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
+  const TopicPartitionKey key{msg.topic_name(), msg.partition()};
+  auto cur = cursors_.find(key);
+  if (cur == cursors_.end()) return Status::Ok();  // not ours (any more)
+  Cursor& cursor = cur->second;
+  if (msg.offset() < cursor.pos.next_offset()) return Status::Ok();  // applied before
+  if (cursor.pos.next_offset() > 0 && msg.offset() > cursor.pos.next_offset()) {
+    const int64_t lost = msg.offset() - cursor.pos.next_offset();
+    spdlog::error("{}[{}]: offsets {}..{} are gone from the broker; {} events lost", key.first, key.second,
+                  cursor.pos.next_offset(), msg.offset() - 1, lost);
+    metrics_.offsets_lost.Increment(static_cast<double>(lost));
+  }
+  cursor.pos.set_next_offset(msg.offset() + 1);
+  cursor.dirty = true;
+  ++batch_ops_;
+
+  v1::Envelope e;
+  if (!e.ParseFromArray(msg.payload(), static_cast<int>(msg.len()))) {
+    DeadLetter(msg, v1::UNDECODABLE, "the record is not a creditwatch.v1.Envelope");
+    return Status::Ok();
+  }
+  metrics_.EventsConsumed(key.first, core::PayloadName(e)).Increment();
+  if (msg.key() != nullptr && !msg.key()->empty() && !e.customer_id().empty() && *msg.key() != e.customer_id()) {
+    metrics_.Rejected(v1::RejectReason_Name(v1::KEY_MISMATCH)).Increment();
+    DeadLetter(msg, v1::KEY_MISMATCH,
+               fmt::format("record key '{}' differs from customer_id '{}'", *msg.key(), e.customer_id()));
+    return Status::Ok();
+  }
+  const int64_t wall = wall_ms_();
+  if (e.event_time_ms() > wall + options_.max_future_skew_ms) {
+    metrics_.Rejected(v1::RejectReason_Name(v1::EVENT_TIME_IN_FUTURE)).Increment();
+    DeadLetter(
+        msg, v1::EVENT_TIME_IN_FUTURE,
+        fmt::format("event_time_ms {} is {} ms ahead of the clock", e.event_time_ms(), e.event_time_ms() - wall));
+    return Status::Ok();
+  }
+  int64_t now = wall;
+  if (options_.time_mode == TimeMode::kEventTime) {
+    now = std::max(Watermark(key.second), e.event_time_ms());
+    watermarks_[key.second] = now;
+    cursor.pos.set_watermark_ms(now);
+    if (Status st = FireTimers(key.second, now, /*exhaustive=*/true); !st.ok()) return st;
+  }
+  if (!e.event_id().empty()) {
+    bool seen = batch_event_ids_.count(e.event_id()) > 0;
+    if (!seen) {
+      if (Status st = store_.SeenEvent(e.event_id(), &seen); !st.ok()) return st;
+    }
+    if (seen) {
+      metrics_.duplicates.Increment();
+      return Status::Ok();
+    }
+  }
+  Cached* c = nullptr;
+  if (!e.customer_id().empty()) {
+    if (Status st = Load(e.customer_id(), key.second, &c); !st.ok()) return st;
+  } else {
+    static thread_local Cached scratch;
+    scratch = Cached();
+    c = &scratch;
+  }
+  const bool was_hold = c->state.block_status() == v1::BlockStatus::HOLD;
+  out_.Clear();
+  const core::StepResult r = engine_.Apply(c->state, e, now, out_);
+  switch (r.kind) {
+    case core::StepKind::kDuplicate: metrics_.duplicates.Increment(); return Status::Ok();
+    case core::StepKind::kRejected:
+      metrics_.Rejected(v1::RejectReason_Name(r.rejection.reason)).Increment();
+      DeadLetter(msg, r.rejection.reason, r.rejection.detail);
+      return Status::Ok();
+    case core::StepKind::kApplied: break;
+  }
+  if (r.unknown_allocations > 0) {
+    spdlog::warn("{}: payment allocated to {} unknown invoice(s), kept as unapplied cash", e.customer_id(),
+                 r.unknown_allocations);
+  }
+  batch_event_ids_.insert(e.event_id());
+  batch_.PutEventId(e.event_id(), wall);
+  metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
+  Emit(out_, was_hold, c->state, e.event_time_ms());
+  Reschedule(*c, r.next_wake_ms);
+  if (!c->dirty) {
+    c->dirty = true;
+    dirty_.push_back(e.customer_id());
+  }
+  return Status::Ok();
+}
+
+Status StreamEngine::CommitBatch() {
+  const std::vector<uint64_t> acked = drainer_ ? drainer_->TakeAcked() : std::vector<uint64_t>{};
+  if (batch_ops_ == 0 && dirty_.empty() && acked.empty()) return Status::Ok();
+  for (const auto& id : dirty_) {
+    auto it = cache_.find(id);
+    if (it == cache_.end()) continue;
+    batch_.PutCustomer(id, it->second.state);
+    it->second.dirty = false;
+  }
+  dirty_.clear();
+  for (auto& [key, cursor] : cursors_) {
+    if (!cursor.dirty) continue;
+    batch_.PutPosition(key.first, key.second, cursor.pos);
+    cursor.dirty = false;
+  }
+  for (uint64_t seq : acked) batch_.DeleteOutbox(seq);
+  outbox_depth_ -= static_cast<int64_t>(acked.size());
+  batch_.PutCounter(kOnHoldCounter, on_hold_);
+  batch_.PutCounter(kTimersCounter, timers_pending_);
+  if (Status st = store_.Commit(batch_); !st.ok()) return st;
+  metrics_.batches.Increment();
+  batch_ops_ = 0;
+  overlay_.clear();
+  batch_event_ids_.clear();
+  for (auto& [seq, rec] : batch_outbox_) drainer_->Send(seq, std::move(rec));
+  batch_outbox_.clear();
+  ++batch_no_;
+  // Bounded memory: drop the customers not used in the last batches (all are clean now).
+  if (cache_.size() > options_.cache_customers) {
+    for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > options_.cache_customers * 3 / 4;) {
+      it = it->second.touched + 1 < batch_no_ ? cache_.erase(it) : std::next(it);
+    }
+  }
+  metrics_.outbox_depth.Set(static_cast<double>(outbox_depth_));
+  metrics_.customers_on_hold.Set(static_cast<double>(on_hold_));
+  metrics_.timers_pending.Set(static_cast<double>(timers_pending_));
+  return Status::Ok();
+}
+
+void StreamEngine::Periodic() {
+  const int64_t now = wall_ms_();
+  if (now - last_periodic_ms_ < 1000) return;
+  last_periodic_ms_ = now;
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (const auto& [key, cursor] : cursors_) {
+    int64_t low = 0;
+    int64_t high = 0;
+    if (consumer_->get_watermark_offsets(key.first, key.second, &low, &high) == RdKafka::ERR_NO_ERROR && high >= 0) {
+      metrics_.ConsumerLag(key.first, key.second)
+          .Set(static_cast<double>(std::max<int64_t>(high - cursor.pos.next_offset(), 0)));
+    }
+    if (cursor.pos.next_offset() > 0) {
+      offsets.push_back(RdKafka::TopicPartition::create(key.first, key.second, cursor.pos.next_offset()));
+    }
+  }
+  // Group offsets are for lag monitoring only; positions come from RocksDB.
+  if (!offsets.empty()) consumer_->commitAsync(offsets);
+  RdKafka::TopicPartition::destroy(offsets);
+  const store::StoreStats st = store_.Stats();
+  metrics_.rocksdb_live_bytes.Set(static_cast<double>(st.live_data_bytes));
+  metrics_.rocksdb_pending_compaction_bytes.Set(static_cast<double>(st.pending_compaction_bytes));
+  metrics_.rocksdb_block_cache_usage_bytes.Set(static_cast<double>(st.block_cache_usage_bytes));
+  metrics_.rocksdb_block_cache_capacity_bytes.Set(static_cast<double>(st.block_cache_capacity_bytes));
+}
+
+Status StreamEngine::Run(const std::atomic<bool>& stop) {
+  while (!stop.load() && fatal_.ok()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (options_.time_mode == TimeMode::kLive) {
+      const int64_t now = wall_ms_();
+      std::set<int32_t> partitions;
+      for (const auto& [key, _] : cursors_) partitions.insert(key.second);
+      for (int32_t p : partitions) {
+        if (Status st = FireTimers(p, now, /*exhaustive=*/false); !st.ok()) return st;
+      }
+    }
+    for (int i = 0; i < options_.max_batch && fatal_.ok(); ++i) {
+      std::unique_ptr<RdKafka::Message> msg(consumer_->consume(i == 0 ? options_.poll_timeout_ms : 0));
+      const ErrorClass cls = Classify(msg->err());
+      if (cls == ErrorClass::kNone) {
+        if (Status st = ProcessMessage(*msg); !st.ok()) return st;
+        continue;
+      }
+      if (msg->err() == RdKafka::ERR__TIMED_OUT) break;
+      if (cls == ErrorClass::kBenign) continue;
+      metrics_.consume_errors.Increment();
+      if (cls == ErrorClass::kOffsetLost) {
+        metrics_.offsets_lost.Increment();
+        spdlog::error("consumer: position lost to retention: {}", msg->errstr());
+      } else if (cls == ErrorClass::kFatal) {
+        return Status::Error(fmt::format("consumer: fatal error: {}", msg->errstr()));
+      } else {
+        spdlog::warn("consumer: {}", msg->errstr());
+        break;
+      }
+    }
+    if (!fatal_.ok()) break;
+    drainer_->Poll();
+    if (Status st = CommitBatch(); !st.ok()) return st;
+    Periodic();
+    metrics_.batch_duration.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  if (!fatal_.ok()) return fatal_;
+  spdlog::info("stopping: committing the last batch and draining {} outputs", drainer_->InFlight());
+  if (Status st = CommitBatch(); !st.ok()) return st;
+  const bool drained = drainer_->Drain(options_.shutdown_drain_ms);
+  if (!drained) spdlog::warn("{} outputs not acknowledged yet; they stay in the outbox", drainer_->InFlight());
+  if (Status st = CommitBatch(); !st.ok()) return st;
+  consumer_->close();
+  consumer_.reset();
+  ready_ = false;
+  spdlog::info("stopped cleanly");
+  return Status::Ok();
+}
+
+}  // namespace creditwatch::stream

@@ -1,0 +1,108 @@
+// StreamEngine: the engine loop. Consumes the input topics as one consumer group, folds
+// each event into its customer's state through the CreditEngine, fires due deadline
+// timers through the same path, and commits each poll batch (states, timers, event ids,
+// input positions, outbox) in one atomic RocksDB write before producing the outputs.
+// Positions come from RocksDB, never from the group's committed offsets, so a restart
+// or crash applies every input exactly once. Not thread-safe: Start and Run belong to
+// one thread; Ready() may be read from any thread.
+#pragma once
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/credit_engine.h"
+#include "core/status.h"
+#include "obs/engine_metrics.h"
+#include "store/credit_store.h"
+#include "stream/outbox_drainer.h"
+#include "stream/stream_options.h"
+
+namespace creditwatch::stream {
+
+class StreamEngine : public RdKafka::RebalanceCb {
+ public:
+  // `wall_ms` is the clock (a seam for tests); the engine reads no other clock.
+  StreamEngine(StreamOptions options, const core::CreditEngine& engine, store::CreditStore& store,
+               obs::EngineMetrics& metrics, std::function<int64_t()> wall_ms);
+  ~StreamEngine() override;
+
+  // Creates the clients, checks the brokers and topics within options.broker_wait_ms,
+  // re-sends what the outbox still holds, and subscribes.
+  Status Start();
+  // Runs until `stop` is set, then finishes the batch, drains the outbox (bounded wait)
+  // and closes the consumer. Returns an error only for a fatal condition.
+  Status Run(const std::atomic<bool>& stop);
+
+  bool Ready() const { return ready_.load(); }
+  bool BrokerReachable() const { return broker_ok_.load(); }
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override;
+
+ private:
+  struct Cached {
+    v1::CustomerState state;
+    bool dirty = false;
+    uint64_t touched = 0;  // batch number of the last use
+  };
+  struct Cursor {
+    v1::PartitionPosition pos;
+    bool dirty = false;
+  };
+  using TopicPartitionKey = std::pair<std::string, int32_t>;
+
+  Status ProcessMessage(RdKafka::Message& msg);
+  Status FireTimers(int32_t partition, int64_t now_ms, bool exhaustive);
+  Status Load(const std::string& customer_id, int32_t partition, Cached** out);
+  void Reschedule(Cached& c, int64_t next_wake_ms);
+  void Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms);
+  void Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value, const std::string& output_id,
+               int64_t cause_time_ms, std::vector<std::pair<std::string, std::string>> headers = {});
+  void DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail);
+  Status CommitBatch();
+  void Periodic();
+  void OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);
+  void OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions);
+  int64_t Watermark(int32_t partition) const;
+
+  StreamOptions options_;
+  const core::CreditEngine& engine_;
+  store::CreditStore& store_;
+  obs::EngineMetrics& metrics_;
+  std::function<int64_t()> wall_ms_;
+
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<OutboxDrainer> drainer_;
+
+  std::unordered_map<std::string, Cached> cache_;
+  std::vector<std::string> dirty_;
+  std::map<TopicPartitionKey, Cursor> cursors_;
+  std::map<int32_t, int64_t> watermarks_;                                 // event-time mode, per partition
+  std::map<int32_t, std::set<std::pair<int64_t, std::string>>> overlay_;  // timers set in this batch
+  store::StoreBatch batch_;
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> batch_outbox_;
+  std::unordered_set<std::string> batch_event_ids_;
+  size_t batch_ops_ = 0;
+  uint64_t next_seq_ = 1;
+  uint64_t batch_no_ = 0;
+  int64_t on_hold_ = 0;
+  int64_t timers_pending_ = 0;
+  int64_t outbox_depth_ = 0;
+  int64_t last_periodic_ms_ = 0;
+  Status fatal_;
+  core::StepOutputs out_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> broker_ok_{false};
+};
+
+}  // namespace creditwatch::stream

@@ -1,0 +1,299 @@
+// End-to-end: the broker and the engine each in their own process, driven through Kafka.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "store/credit_store.h"
+#include "support/e2e_cluster.h"
+#include "support/events.h"
+#include "workload/workload_generator.h"
+
+using namespace cwtest;
+namespace v1 = creditwatch::v1;
+
+namespace {
+
+constexpr const char* kInput = "creditwatch.events";
+
+bool Covers(const std::vector<OutRecord>& recs, const ReferenceResult& ref) {
+  std::set<std::string> got;
+  for (const auto& r : recs) {
+    auto it = r.headers.find("creditwatch.output_id");
+    if (it != r.headers.end()) got.insert(it->second);
+  }
+  for (const auto& [id, _] : ref.outputs) {
+    if (!got.count(id)) return false;
+  }
+  return true;
+}
+
+// Every expected output is there, nothing else is, and a repeated id always carries the
+// same bytes (re-sends after a crash are recognisably the same output).
+void CheckOutputs(const std::vector<OutRecord>& recs, const ReferenceResult& ref) {
+  std::map<std::string, std::string> value_of;
+  size_t repeats = 0;
+  for (const auto& r : recs) {
+    const std::string id = r.headers.at("creditwatch.output_id");
+    auto [it, inserted] = value_of.emplace(id, r.value);
+    if (!inserted) {
+      ++repeats;
+      INFO("output id " << id);
+      CHECK(it->second == r.value);
+    }
+  }
+  std::set<std::string> got;
+  for (const auto& [id, _] : value_of) got.insert(id);
+  std::set<std::string> expected;
+  for (const auto& [id, _] : ref.outputs) expected.insert(id);
+  std::vector<std::string> missing;
+  std::vector<std::string> unexpected;
+  std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(missing));
+  std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(unexpected));
+  INFO("missing " << missing.size() << (missing.empty() ? "" : " e.g. " + missing.front()));
+  INFO("unexpected " << unexpected.size() << (unexpected.empty() ? "" : " e.g. " + unexpected.front()));
+  CHECK(missing.empty());
+  CHECK(unexpected.empty());
+  // Alerts, blocks and decisions carry exactly the expected bytes.
+  for (const auto& [id, bytes] : ref.outputs) {
+    if (bytes.empty() || !value_of.count(id)) continue;
+    INFO("output id " << id);
+    CHECK(value_of.at(id) == bytes);
+  }
+  UNSCOPED_INFO("outputs " << got.size() << ", repeated deliveries " << repeats);
+}
+
+void CheckStates(const std::string& data_dir, const ReferenceResult& ref) {
+  creditwatch::store::StoreOptions o;
+  o.data_dir = data_dir;
+  std::unique_ptr<creditwatch::store::CreditStore> store;
+  REQUIRE(creditwatch::store::CreditStore::Open(o, &store).ok());
+  size_t n = 0;
+  size_t mismatched = 0;
+  REQUIRE(store
+              ->ForEachCustomer([&](const v1::CustomerState& s) {
+                ++n;
+                v1::CustomerState got = s;
+                got.set_partition(0);
+                auto it = ref.states.find(s.customer_id());
+                if (it == ref.states.end() || it->second.SerializeAsString() != got.SerializeAsString()) ++mismatched;
+              })
+              .ok());
+  CHECK(n == ref.states.size());
+  CHECK(mismatched == 0);
+  CHECK(store->CountOutbox() == 0);  // everything was acknowledged before the clean stop
+}
+
+void ProduceWorkload(TestProducer& producer, creditwatch::workload::WorkloadGenerator& gen, int n) {
+  v1::Envelope e;
+  for (int i = 0; i < n; ++i) {
+    gen.Next(&e);
+    producer.Produce(e.customer_id(), e.SerializeAsString());
+  }
+  producer.Flush();
+}
+
+std::set<int> RulesOf(const ReferenceResult& ref) {
+  std::set<int> rules;
+  for (const auto& [id, bytes] : ref.outputs) {
+    v1::Alert a;
+    if (id.find("/order/") == std::string::npos && id.find("/block/") == std::string::npos && !bytes.empty() &&
+        a.ParseFromString(bytes) && a.rule() != v1::RULE_UNSPECIFIED) {
+      rules.insert(a.rule());
+    }
+  }
+  return rules;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: a history covering every rule yields exactly the expected outputs and states", "[e2e][pipeline]") {
+  E2eCluster cluster(4);
+  REQUIRE_FALSE(cluster.bootstrap().empty());
+  const std::string cfg = cluster.WriteConfig("engine", "event_time");
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+
+  TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
+  creditwatch::workload::WorkloadOptions wo;
+  wo.customers = 200;
+  creditwatch::workload::WorkloadGenerator gen(wo);
+  ProduceWorkload(producer, gen, 12000);
+  REQUIRE(producer.failed() == 0);
+
+  const ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
+  REQUIRE(RulesOf(ref).size() == 7);  // the history exercises every rule
+  const auto outs = ReadOutputs(
+      cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
+      std::chrono::seconds(90));
+  CheckOutputs(outs, ref);
+  INFO(engine.Log());
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+  CheckStates(cluster.DataDir("engine"), ref);
+}
+
+TEST_CASE("e2e: stopping and starting the engine mid-stream loses nothing and applies nothing twice",
+          "[e2e][pipeline]") {
+  E2eCluster cluster(4);
+  const std::string cfg = cluster.WriteConfig("engine", "event_time");
+  TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
+  creditwatch::workload::WorkloadOptions wo;
+  wo.customers = 150;
+  creditwatch::workload::WorkloadGenerator gen(wo);
+  for (int round = 0; round < 3; ++round) {
+    Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+    ProduceWorkload(producer, gen, 3000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    INFO(engine.Log());
+    REQUIRE(engine.Kill(SIGTERM) == 0);
+  }
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  const ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
+  const auto outs = ReadOutputs(
+      cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
+      std::chrono::seconds(90));
+  CheckOutputs(outs, ref);
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+  CheckStates(cluster.DataDir("engine"), ref);
+}
+
+TEST_CASE("e2e: 20 kill -9 at random moments while events flow lose no effect and double none",
+          "[e2e][pipeline][crash]") {
+  E2eCluster cluster(4);
+  const std::string cfg = cluster.WriteConfig("engine", "event_time", "  max_batch: 200\n");
+  TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
+  creditwatch::workload::WorkloadOptions wo;
+  wo.customers = 300;
+  wo.start_ms = kT0 - 6 * 365 * kDay;  // years of history fit before the wall clock
+  creditwatch::workload::WorkloadGenerator gen(wo);
+  std::mt19937 rng(20261125);
+  // Events flow at about 500/s from another thread for the whole test.
+  std::atomic<bool> stop{false};
+  std::thread flow([&] {
+    v1::Envelope e;
+    while (!stop.load()) {
+      for (int i = 0; i < 25; ++i) {
+        gen.Next(&e);
+        producer.Produce(e.customer_id(), e.SerializeAsString());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    producer.Flush();
+  });
+  int crashes = 0;
+  for (int loop = 0; loop < 20; ++loop) {
+    Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+    // The group join takes about 3 s; then the engine dies at a random moment of its work.
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000 + rng() % 2500));
+    if (engine.Kill(SIGKILL) == 128 + SIGKILL) ++crashes;
+  }
+  stop = true;
+  flow.join();
+  REQUIRE(producer.failed() == 0);
+  CHECK(crashes == 20);
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  const ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
+  const auto outs = ReadOutputs(
+      cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
+      std::chrono::seconds(120));
+  CheckOutputs(outs, ref);
+  INFO(engine.Log());
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+  CheckStates(cluster.DataDir("engine"), ref);
+}
+
+TEST_CASE("e2e: poison and duplicate input go to the dead-letter topic while the partition keeps moving",
+          "[e2e][pipeline]") {
+  E2eCluster cluster(2);
+  const std::string cfg = cluster.WriteConfig("engine", "event_time");
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
+  Events ev("C-POISON");
+  const auto customer = ev.Customer(kT0, 1'000'000);
+  const auto order1 = ev.Order(kT0 + 1000, "O1", 100'000);
+  auto bad_amount = ev.Order(kT0 + 2000, "O2", -5);
+  const auto mismatched = ev.Order(kT0 + 3000, "O3", 100);
+  const auto order4 = ev.Order(kT0 + 4000, "O4", 200'000);
+  producer.Produce("C-POISON", customer.SerializeAsString(), 0);
+  producer.Produce("C-POISON", order1.SerializeAsString(), 0);
+  producer.Produce("C-POISON", std::string("\xff\x01garbage", 9), 0);
+  producer.Produce("C-POISON", bad_amount.SerializeAsString(), 0);
+  producer.Produce("SOMEONE-ELSE", mismatched.SerializeAsString(), 0);
+  producer.Produce("C-POISON", order1.SerializeAsString(), 0);  // re-published
+  producer.Produce("C-POISON", order4.SerializeAsString(), 0);
+  producer.Flush();
+
+  const ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
+  REQUIRE(ref.dead_letter_reasons.at("UNDECODABLE") == 1);
+  REQUIRE(ref.dead_letter_reasons.at("NON_POSITIVE_AMOUNT") == 1);
+  REQUIRE(ref.dead_letter_reasons.at("KEY_MISMATCH") == 1);
+  const auto outs = ReadOutputs(
+      cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
+      std::chrono::seconds(60));
+  CheckOutputs(outs, ref);
+
+  std::map<std::string, OutRecord> dead;
+  for (const auto& r : outs) {
+    if (r.topic == "creditwatch.dead-letter") dead[r.headers.at("creditwatch.reason")] = r;
+  }
+  REQUIRE(dead.size() == 3);
+  CHECK(dead.at("UNDECODABLE").value == std::string("\xff\x01garbage", 9));
+  CHECK(dead.at("UNDECODABLE").headers.at("creditwatch.source.topic") == kInput);
+  CHECK(dead.at("UNDECODABLE").headers.at("creditwatch.source.offset") == "2");
+  CHECK(dead.at("NON_POSITIVE_AMOUNT").value == bad_amount.SerializeAsString());
+  CHECK_THAT(dead.at("NON_POSITIVE_AMOUNT").headers.at("creditwatch.detail"), Catch::Contains("amount"));
+  CHECK(dead.at("KEY_MISMATCH").key == "SOMEONE-ELSE");
+  // The partition kept moving: the order after the poison was decided, the re-published
+  // one changed nothing (one APPROVED decision for O1).
+  int o1 = 0;
+  bool o4 = false;
+  for (const auto& r : outs) {
+    if (r.topic != "creditwatch.order-decisions") continue;
+    v1::OrderDecision d;
+    REQUIRE(d.ParseFromString(r.value));
+    o1 += d.order_id() == "O1";
+    o4 = o4 || (d.order_id() == "O4" && d.decision() == v1::OrderDecision::APPROVED);
+  }
+  CHECK(o1 == 1);
+  CHECK(o4);
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+}
+
+TEST_CASE("e2e: an invoice becomes overdue on the wall clock with no further events", "[e2e][pipeline]") {
+  E2eCluster cluster(2);
+  const std::string cfg = cluster.WriteConfig("engine", "live");
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  Events ev("C-CLOCK");
+  // Due yesterday plus 4 s: one day past due (dunning level 1) 4 s from now.
+  const int64_t due = now - kDay + 4000;
+  producer.Produce("C-CLOCK", ev.Customer(now - 40 * kDay, 100'000'000).SerializeAsString());
+  producer.Produce("C-CLOCK", ev.Invoice(now - 40 * kDay, "INV-9", 50'000, due).SerializeAsString());
+  producer.Flush();
+
+  v1::Alert overdue;
+  const auto outs = ReadOutputs(
+      cluster.bootstrap(), cluster.partitions(),
+      [&](const auto& recs) {
+        for (const auto& r : recs) {
+          v1::Alert a;
+          if (r.topic == "creditwatch.alerts" && a.ParseFromString(r.value) && a.rule() == v1::INVOICE_OVERDUE) {
+            overdue = a;
+            return true;
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(40), {"creditwatch.alerts"});
+  INFO(engine.Log());
+  REQUIRE(overdue.rule() == v1::INVOICE_OVERDUE);
+  CHECK(overdue.level() == 1);
+  CHECK(overdue.subject() == "INV-9");
+  CHECK(overdue.at_ms() == due + kDay);     // fired at the deadline itself
+  CHECK(overdue.cause_event_id().empty());  // a timer, not an event, caused it
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+}

@@ -1,0 +1,145 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "store/credit_store.h"
+
+using namespace creditwatch;
+
+namespace {
+struct TempStore {
+  TempStore() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cw-store-XXXXXX").string();
+    dir = mkdtemp(tmpl.data());
+    options.data_dir = dir;
+    options.block_cache_bytes = 8 << 20;
+    REQUIRE(store::CreditStore::Open(options, &db).ok());
+  }
+  ~TempStore() {
+    db.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::string dir;
+  store::StoreOptions options;
+  std::unique_ptr<store::CreditStore> db;
+};
+}  // namespace
+
+TEST_CASE("a batch commits states, timers, positions, outbox and counters together", "[integration][store]") {
+  TempStore t;
+  store::StoreBatch b(*t.db);
+  v1::CustomerState s;
+  s.set_customer_id("C-1");
+  s.set_credit_limit(500);
+  b.PutCustomer("C-1", s);
+  b.PutTimer(3, 2000, "C-1");
+  v1::PartitionPosition pos;
+  pos.set_next_offset(42);
+  pos.set_watermark_ms(99);
+  b.PutPosition("in", 3, pos);
+  v1::OutboxRecord rec;
+  rec.set_output_id("x");
+  b.PutOutbox(7, rec);
+  b.PutCounter("n", -3);
+  b.PutEventId("E-1", 1);
+
+  // Nothing is visible before the commit.
+  bool found = true;
+  v1::CustomerState got;
+  REQUIRE(t.db->GetCustomer("C-1", &got, &found).ok());
+  CHECK_FALSE(found);
+  REQUIRE(t.db->Commit(b).ok());
+  CHECK(b.Count() == 0);
+
+  REQUIRE(t.db->GetCustomer("C-1", &got, &found).ok());
+  CHECK(found);
+  CHECK(got.credit_limit() == 500);
+  v1::PartitionPosition p2;
+  REQUIRE(t.db->GetPosition("in", 3, &p2, &found).ok());
+  CHECK(p2.next_offset() == 42);
+  CHECK(p2.watermark_ms() == 99);
+  CHECK(t.db->GetCounter("n") == -3);
+  CHECK(t.db->NextOutboxSeq() == 8);
+  bool seen = false;
+  REQUIRE(t.db->SeenEvent("E-1", &seen).ok());
+  CHECK_FALSE(seen);  // stored at wall time 1 ms: long expired
+}
+
+TEST_CASE("due timers come per partition in time order and only when due", "[integration][store]") {
+  TempStore t;
+  store::StoreBatch b(*t.db);
+  b.PutTimer(1, 5000, "B");
+  b.PutTimer(1, 1000, "A");
+  b.PutTimer(1, 1000, "Z");
+  b.PutTimer(2, 10, "OTHER");
+  b.PutTimer(1, 1LL << 42, "FAR");
+  REQUIRE(t.db->Commit(b).ok());
+  std::vector<store::DueTimer> due;
+  REQUIRE(t.db->DueTimers(1, 5000, 100, &due).ok());
+  REQUIRE(due.size() == 3);
+  CHECK(due[0].customer_id == "A");
+  CHECK(due[1].customer_id == "Z");
+  CHECK(due[2].fire_ms == 5000);
+  REQUIRE(t.db->DueTimers(1, 999, 100, &due).ok());
+  CHECK(due.empty());
+  b.DeleteTimer(1, 1000, "A");
+  REQUIRE(t.db->Commit(b).ok());
+  REQUIRE(t.db->DueTimers(1, 5000, 1, &due).ok());
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].customer_id == "Z");
+  CHECK(t.db->CountTimers() == 4);
+}
+
+TEST_CASE("remembered event ids are seen within the retention", "[integration][store]") {
+  TempStore t;
+  store::StoreBatch b(*t.db);
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  b.PutEventId("E-1", now);
+  REQUIRE(t.db->Commit(b).ok());
+  bool seen = false;
+  REQUIRE(t.db->SeenEvent("E-1", &seen).ok());
+  CHECK(seen);
+  REQUIRE(t.db->SeenEvent("E-2", &seen).ok());
+  CHECK_FALSE(seen);
+}
+
+TEST_CASE("the outbox scans in sequence order and shrinks on delete", "[integration][store]") {
+  TempStore t;
+  store::StoreBatch b(*t.db);
+  for (uint64_t i = 1; i <= 5; ++i) {
+    v1::OutboxRecord r;
+    r.set_output_id("o" + std::to_string(i));
+    b.PutOutbox(i, r);
+  }
+  REQUIRE(t.db->Commit(b).ok());
+  b.DeleteOutbox(2);
+  REQUIRE(t.db->Commit(b).ok());
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
+  REQUIRE(t.db->ScanOutbox(0, 10, &page).ok());
+  REQUIRE(page.size() == 4);
+  CHECK(page[1].first == 3);
+  CHECK(page[1].second.output_id() == "o3");
+  CHECK(t.db->CountOutbox() == 4);
+}
+
+TEST_CASE("a second instance on the same data directory fails with a clear error", "[integration][store]") {
+  TempStore t;
+  std::unique_ptr<store::CreditStore> second;
+  const Status st = store::CreditStore::Open(t.options, &second);
+  REQUIRE_FALSE(st.ok());
+  CHECK_THAT(st.message(), Catch::Contains("locked") && Catch::Contains(t.dir));
+}
+
+TEST_CASE("state survives close and reopen", "[integration][store]") {
+  TempStore t;
+  store::StoreBatch b(*t.db);
+  v1::CustomerState s;
+  s.set_customer_id("C-9");
+  b.PutCustomer("C-9", s);
+  REQUIRE(t.db->Commit(b).ok());
+  t.db.reset();
+  REQUIRE(store::CreditStore::Open(t.options, &t.db).ok());
+  CHECK(t.db->CountCustomers() == 1);
+}
