@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "api/api_server.h"
 #include "core/credit_engine.h"
 #include "obs/engine_metrics.h"
 #include "store/credit_store.h"
@@ -63,8 +64,26 @@ int RunEngine(const config::AppConfig& cfg_in, const std::atomic<bool>& stop) {
     spdlog::error("{}", st.message());
     return 2;
   }
+  api::ApiDeps deps;
+  deps.store = store.get();
+  deps.rules = &engine.config();
+  deps.metrics = &metrics;
+  deps.ready = [&loop] { return loop.Ready(); };
+  deps.broker_reachable = [&loop] { return loop.BrokerReachable(); };
+  deps.wall_ms = WallMs;
+  deps.kafka = cfg.stream.kafka;
+  std::unique_ptr<api::ApiServer> http;
+  if (Status st = api::ApiServer::Start(cfg.http, deps, &http); !st.ok()) {
+    spdlog::error("{}", st.message());
+    return 2;
+  }
+  const std::string host = cfg.http.listen.substr(0, cfg.http.listen.rfind(':'));
+  spdlog::info("http: listening on {}:{} (/v1/customers/{{id}}/block-status, /metrics, /healthz, /readyz)", host,
+               http->port());
   spdlog::info("engine started: data in {}", cfg.store.data_dir);
-  if (Status st = loop.Run(stop); !st.ok()) {
+  Status st = loop.Run(stop);
+  http->Stop();
+  if (!st.ok()) {
     spdlog::error("engine stopped: {}", st.message());
     return 1;
   }

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -249,6 +250,21 @@ void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
   cfg.stream.max_future_skew_ms = skew_s * 1000;
   cfg.stream.cache_customers = static_cast<size_t>(cache_customers);
 
+  Section http(root["http"], "http");
+  std::string token_env;
+  http.Get("listen", &cfg.http.listen);
+  http.Get("token", &cfg.http.token);
+  http.Get("token_env", &token_env);
+  http.Get("actions_topic", &cfg.http.actions_topic);
+  http.Finish();
+  if (!token_env.empty()) {
+    const char* v = std::getenv(token_env.c_str());
+    if (v == nullptr || *v == '\0')
+      Fail("http.token_env", fmt::format("environment variable {} is not set", token_env));
+    cfg.http.token = v;
+  }
+  if (cfg.http.actions_topic.empty()) cfg.http.actions_topic = cfg.stream.topics.inputs.front();
+
   Section broker(root["broker"], "broker");
   broker.GetPositive("partitions", &cfg.broker.partitions);
   broker.GetPositive("brokers", &cfg.broker.brokers);
@@ -264,8 +280,8 @@ Status ParseConfig(const std::string& yaml_text, AppConfig* out) {
   try {
     const YAML::Node root = YAML::Load(yaml_text);
     if (root && !root.IsNull() && !root.IsMap()) return Status::Error("config: expected a map at the top level");
-    static const std::set<std::string> kKnown = {"rules",  "kafka",  "kafka_consumer", "kafka_producer",
-                                                 "topics", "engine", "broker",         "log_level"};
+    static const std::set<std::string> kKnown = {
+        "rules", "kafka", "kafka_consumer", "kafka_producer", "topics", "engine", "broker", "log_level", "http"};
     if (root && root.IsMap()) {
       for (const auto& kv : root) {
         const auto key = kv.first.as<std::string>();

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "api/api_server.h"
 #include "core/rules_config.h"
 #include "core/status.h"
 #include "store/credit_store.h"
@@ -18,6 +19,7 @@ struct AppConfig {
   stream::StreamOptions stream;    // `kafka*`, `topics` and `engine` sections
   store::StoreOptions store;       // `engine.data_dir`, `engine.block_cache_mb`, ...
   stream::BrokerOptions broker;    // `broker`: the embedded broker when no bootstrap.servers
+  api::HttpOptions http;           // `http`: lookups, actions, metrics and health
   bool embedded_broker() const { return stream.kafka.count("bootstrap.servers") == 0; }
 };
 

@@ -26,7 +26,36 @@ StreamEngine::StreamEngine(StreamOptions options, const core::CreditEngine& engi
       store_(store),
       metrics_(metrics),
       wall_ms_(std::move(wall_ms)),
-      batch_(store) {}
+      batch_(store) {
+  // Every labelled series exists from the start, so dashboards and alert rules see zeros
+  // rather than no data.
+  for (int r = 1; r <= v1::RejectReason_MAX; ++r) {
+    if (!v1::RejectReason_IsValid(r)) continue;
+    metrics_.Rejected(v1::RejectReason_Name(static_cast<v1::RejectReason>(r)));
+    metrics_.DeadLettered(v1::RejectReason_Name(static_cast<v1::RejectReason>(r)));
+  }
+  for (int rule = 1; rule <= v1::Rule_MAX; ++rule) {
+    const std::string name = v1::Rule_Name(static_cast<v1::Rule>(rule));
+    metrics_.AlertsResolved(name);
+    for (int sev = 1; sev <= v1::Severity_MAX; ++sev) {
+      metrics_.AlertsFired(name, core::SeverityName(static_cast<v1::Severity>(sev)));
+    }
+  }
+  for (const char* d : {"APPROVED", "HELD", "RELEASED"}) metrics_.Orders(d);
+  for (auto kind : {v1::OutboxRecord::ALERT, v1::OutboxRecord::BLOCK_STATUS, v1::OutboxRecord::ORDER_DECISION,
+                    v1::OutboxRecord::DEAD_LETTER}) {
+    metrics_.OutputsProduced(OutputKindName(kind));
+    metrics_.EndToEndLatency(OutputKindName(kind));
+  }
+  for (const auto& topic : options_.topics.inputs) {
+    const auto* payload = v1::Envelope::descriptor()->FindOneofByName("payload");
+    for (int i = 0; i < payload->field_count(); ++i) {
+      v1::Envelope probe;
+      probe.GetReflection()->MutableMessage(&probe, payload->field(i));
+      metrics_.EventsConsumed(topic, core::PayloadName(probe));
+    }
+  }
+}
 
 StreamEngine::~StreamEngine() {
   if (consumer_) consumer_->close();

@@ -37,7 +37,7 @@ TEST_CASE("unreachable brokers fail after a bounded wait", "[integration][app]")
   TempDir dir;
   const auto cfg = Write(dir, "cfg.yaml",
                          "kafka:\n  bootstrap.servers: \"127.0.0.1:1\"\nengine:\n  data_dir: \"" + (dir / "data") +
-                             "\"\n  broker_wait_ms: 1500\n");
+                             "\"\n  broker_wait_ms: 1500\nhttp:\n  listen: \"127.0.0.1:0\"\n");
   Process run({CREDITWATCH_BIN, "run", "-c", cfg}, dir / "run.log");
   CHECK(run.WaitFor(std::chrono::seconds(20)) == 2);
   CHECK_THAT(run.Log(), Catch::Contains("cannot reach the Kafka brokers at '127.0.0.1:1'"));
@@ -49,7 +49,8 @@ TEST_CASE("a data directory in use by another instance is refused", "[integratio
   o.data_dir = dir / "data";
   std::unique_ptr<creditwatch::store::CreditStore> holder;
   REQUIRE(creditwatch::store::CreditStore::Open(o, &holder).ok());
-  const auto cfg = Write(dir, "cfg.yaml", "engine:\n  data_dir: \"" + o.data_dir + "\"\n");
+  const auto cfg =
+      Write(dir, "cfg.yaml", "engine:\n  data_dir: \"" + o.data_dir + "\"\nhttp:\n  listen: \"127.0.0.1:0\"\n");
   Process run({CREDITWATCH_BIN, "run", "-c", cfg}, dir / "run.log");
   CHECK(run.WaitFor(std::chrono::seconds(20)) == 2);
   CHECK_THAT(run.Log(), Catch::Contains("locked"));
@@ -57,7 +58,8 @@ TEST_CASE("a data directory in use by another instance is refused", "[integratio
 
 TEST_CASE("run without bootstrap servers starts an embedded broker and says so", "[integration][app]") {
   TempDir dir;
-  const auto cfg = Write(dir, "cfg.yaml", "engine:\n  data_dir: \"" + (dir / "data") + "\"\n");
+  const auto cfg =
+      Write(dir, "cfg.yaml", "engine:\n  data_dir: \"" + (dir / "data") + "\"\nhttp:\n  listen: \"127.0.0.1:0\"\n");
   Process run({CREDITWATCH_BIN, "run", "-c", cfg}, dir / "run.log");
   bool assigned = false;
   for (int i = 0; i < 200 && !assigned; ++i) {

@@ -69,7 +69,7 @@ class E2eCluster {
         << "kafka_consumer:\n  session.timeout.ms: 6000\n  heartbeat.interval.ms: 500\n"
         << "engine:\n  data_dir: \"" << (dir_ / (name + "-data")) << "\"\n  time_mode: " << time_mode
         << "\n  shutdown_drain_ms: 5000\n"
-        << extra;
+        << extra << "http:\n  listen: \"127.0.0.1:0\"\n  token: \"test-token\"\n";
     return path;
   }
   std::string DataDir(const std::string& name) const { return dir_ / (name + "-data"); }

@@ -1,0 +1,235 @@
+#include "api/api_server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "api/customer_view.h"
+#include "creditwatch/v1/events.pb.h"
+
+namespace creditwatch::api {
+namespace {
+
+using nlohmann::json;
+
+void Reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void Error(httplib::Response& res, int status, const std::string& message) {
+  Reply(res, status, json{{"error", message}});
+}
+
+std::string NewEventId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("api-{:016x}{:016x}", rng(), rng());
+}
+
+class ActionProducer : public RdKafka::DeliveryReportCb {
+ public:
+  Status Init(const std::map<std::string, std::string>& props) {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string err;
+    std::map<std::string, std::string> all = {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}};
+    for (const auto& [k, v] : props) all[k] = v;
+    for (const auto& [k, v] : all) {
+      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return Status::Error(fmt::format("kafka {}: {}", k, err));
+    }
+    conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), err);
+    producer_.reset(RdKafka::Producer::create(conf.get(), err));
+    if (!producer_) return Status::Error(err);
+    poller_ = std::thread([this] {
+      while (!stop_.load()) producer_->poll(50);
+    });
+    return Status::Ok();
+  }
+  ~ActionProducer() override {
+    stop_ = true;
+    if (poller_.joinable()) poller_.join();
+    if (producer_) producer_->flush(2000);
+  }
+  // Produces and waits for the broker's acknowledgement.
+  RdKafka::ErrorCode Send(const std::string& topic, const std::string& key, const std::string& value) {
+    auto promise = std::make_unique<std::promise<RdKafka::ErrorCode>>();
+    auto done = promise->get_future();
+    const auto err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                                        nullptr, promise.get());
+    if (err != RdKafka::ERR_NO_ERROR) return err;
+    if (done.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      promise.release();  // the callback still owns it
+      return RdKafka::ERR__TIMED_OUT;
+    }
+    return done.get();
+  }
+  void dr_cb(RdKafka::Message& m) override {
+    static_cast<std::promise<RdKafka::ErrorCode>*>(m.msg_opaque())->set_value(m.err());
+  }
+
+ private:
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::thread poller_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace
+
+struct ApiServer::Impl {
+  HttpOptions options;
+  ApiDeps deps;
+  httplib::Server server;
+  ActionProducer actions;
+  std::thread thread;
+
+  bool Load(const std::string& id, v1::CustomerState* s, httplib::Response& res) {
+    bool found = false;
+    if (Status st = deps.store->GetCustomer(id, s, &found); !st.ok()) {
+      Error(res, 500, st.message());
+      return false;
+    }
+    if (!found) {
+      Error(res, 404, fmt::format("unknown customer '{}'", id));
+      return false;
+    }
+    return true;
+  }
+
+  void Action(const httplib::Request& req, httplib::Response& res, bool hold) {
+    if (options.token.empty()) return Error(res, 503, "manual actions are disabled: set http.token");
+    if (req.get_header_value("Authorization") != "Bearer " + options.token) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      return Error(res, 401, "missing or wrong bearer token");
+    }
+    const std::string id = req.matches[1];
+    json body;
+    try {
+      body = req.body.empty() ? json::object() : json::parse(req.body);
+    } catch (const json::parse_error& e) {
+      return Error(res, 400, fmt::format("body is not JSON: {}", e.what()));
+    }
+    if (!body.is_object()) return Error(res, 400, "body must be a JSON object");
+    for (const auto& [k, v] : body.items()) {
+      if (k != "reason" && k != "until" && k != "by") return Error(res, 400, fmt::format("unknown field '{}'", k));
+    }
+    if (!body.contains("reason") || !body["reason"].is_string() || body["reason"].get<std::string>().empty()) {
+      return Error(res, 400, "field 'reason' (non-empty string) is required");
+    }
+    if (body.contains("by") && !body["by"].is_string()) return Error(res, 400, "field 'by' must be a string");
+    int64_t until = 0;
+    const int64_t now = deps.wall_ms();
+    if (body.contains("until")) {
+      if (!body["until"].is_string() || !ParseIsoTime(body["until"].get<std::string>(), &until)) {
+        return Error(res, 400, "field 'until' must be a UTC time like 2026-12-01T00:00:00Z");
+      }
+      if (until <= now) return Error(res, 400, "field 'until' must be in the future");
+    }
+    v1::Envelope e;
+    e.set_event_id(NewEventId());
+    e.set_customer_id(id);
+    e.set_event_time_ms(now);
+    e.set_source("creditwatch-api");
+    const std::string by = body.value("by", "api");
+    const std::string reason = body["reason"].get<std::string>();
+    if (hold) {
+      e.mutable_manual_hold()->set_by(by);
+      e.mutable_manual_hold()->set_reason(reason);
+      e.mutable_manual_hold()->set_until_ms(until);
+    } else {
+      e.mutable_manual_release()->set_by(by);
+      e.mutable_manual_release()->set_reason(reason);
+      e.mutable_manual_release()->set_until_ms(until);
+    }
+    const auto err = actions.Send(options.actions_topic, id, e.SerializeAsString());
+    if (err != RdKafka::ERR_NO_ERROR) {
+      return Error(res, 503,
+                   fmt::format("could not write the action to {}: {}", options.actions_topic, RdKafka::err2str(err)));
+    }
+    spdlog::info("manual {} for {} by {}: {}", hold ? "hold" : "release", id, by, reason);
+    Reply(res, 202,
+          json{{"event_id", e.event_id()},
+               {"topic", options.actions_topic},
+               {"customer_id", id},
+               {"action", hold ? "hold" : "release"},
+               {"until", IsoTime(until)}});
+  }
+
+  void Routes() {
+    server.Get(R"(/v1/customers/([^/]+)/block-status)", [this](const httplib::Request& req, httplib::Response& res) {
+      v1::CustomerState s;
+      if (Load(req.matches[1], &s, res)) Reply(res, 200, BlockStatusJson(s));
+    });
+    server.Get(R"(/v1/customers/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      v1::CustomerState s;
+      if (!Load(req.matches[1], &s, res)) return;
+      Reply(res, 200, CustomerJson(s, deps.rules->For(s.segment(), s.risk_class()), deps.wall_ms()));
+    });
+    server.Post(R"(/v1/customers/([^/]+)/hold)",
+                [this](const httplib::Request& req, httplib::Response& res) { Action(req, res, true); });
+    server.Post(R"(/v1/customers/([^/]+)/release)",
+                [this](const httplib::Request& req, httplib::Response& res) { Action(req, res, false); });
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(deps.metrics->Serialize(), "text/plain; version=0.0.4");
+    });
+    server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      Reply(res, 200, {{"status", "ok"}});
+    });
+    server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+      const bool ready = deps.ready();
+      const bool broker = deps.broker_reachable();
+      Reply(res, ready && broker ? 200 : 503,
+            json{{"ready", ready && broker}, {"partitions_assigned", ready}, {"broker_reachable", broker}});
+    });
+    server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (res.body.empty()) Error(res, res.status, res.status == 404 ? "no such endpoint" : "request failed");
+    });
+  }
+};
+
+ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ApiServer::~ApiServer() { Stop(); }
+
+void ApiServer::Stop() {
+  if (!impl_) return;
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_ptr<ApiServer>* out) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->deps = std::move(deps);
+  if (Status st = impl->actions.Init(impl->deps.kafka); !st.ok()) return st;
+  const auto colon = options.listen.rfind(':');
+  if (colon == std::string::npos)
+    return Status::Error(fmt::format("http.listen '{}': expected host:port", options.listen));
+  const std::string host = options.listen.substr(0, colon);
+  int port = 0;
+  try {
+    port = std::stoi(options.listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    return Status::Error(fmt::format("http.listen '{}': bad port", options.listen));
+  }
+  impl->Routes();
+  if (port == 0) {
+    port = impl->server.bind_to_any_port(host);
+  } else if (!impl->server.bind_to_port(host, port)) {
+    port = -1;
+  }
+  if (port <= 0) return Status::Error(fmt::format("http.listen '{}': cannot bind", options.listen));
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  std::unique_ptr<ApiServer> s(new ApiServer(std::move(impl)));
+  s->port_ = port;
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+}  // namespace creditwatch::api
