@@ -3,5 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh build
-# The live demo arrives with the streaming pipeline; until then show the build works.
-exec "${BUILD_DIR:-build}"/src/app/creditwatch version
+exec "${BUILD_DIR:-build}"/src/app/creditwatch demo "$@"

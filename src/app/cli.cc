@@ -7,6 +7,7 @@
 
 #include "app/bench_core.h"
 #include "app/commands.h"
+#include "app/demo_command.h"
 #include "app/gen_command.h"
 #include "app/version.h"
 #include "config/app_config.h"
@@ -89,6 +90,21 @@ int RunCli(int argc, char** argv) {
     obs::SetupLogging("info");
     StopOnSignals(&stop);
     exit_code = RunGen(gen_opts, stop);
+  });
+
+  DemoOptions demo_opts;
+  auto* demo = cli.add_subcommand("demo", "Broker, engine and generator in one process, with a live view");
+  demo->add_option("--duration", demo_opts.duration_s, "Seconds to run (0 = until Ctrl-C)")->capture_default_str();
+  demo->add_option("--customers", demo_opts.customers, "Customers")->capture_default_str();
+  demo->add_option("--rate", demo_opts.rate, "Events per second after the history")->capture_default_str();
+  demo->add_option("--history-days", demo_opts.history_days, "Days of history replayed first")->capture_default_str();
+  demo->add_option("--seed", demo_opts.seed, "Workload seed")->capture_default_str();
+  demo->add_option("--http", demo_opts.http, "HTTP listen address")->capture_default_str();
+  demo->add_option("--data-dir", demo_opts.data_dir, "Keep the state here (default: a temporary directory)");
+  demo->add_flag("--plain", demo_opts.plain, "Plain lines even on a terminal");
+  demo->callback([&] {
+    StopOnSignals(&stop);
+    exit_code = RunDemo(demo_opts, stop);
   });
 
   auto* bench = cli.add_subcommand("bench", "Benchmarks; print JSON lines");

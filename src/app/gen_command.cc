@@ -13,9 +13,46 @@
 
 namespace creditwatch::app {
 
+Status KafkaPublisher::Open(const std::string& bootstrap) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [k, v] : std::map<std::string, std::string>{{"bootstrap.servers", bootstrap},
+                                                               {"linger.ms", "5"},
+                                                               {"enable.idempotence", "true"},
+                                                               {"partitioner", "murmur2_random"},
+                                                               {"queue.buffering.max.messages", "500000"}}) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return Status::Error(err);
+  }
+  producer_.reset(RdKafka::Producer::create(conf.get(), err));
+  if (!producer_) return Status::Error(err);
+  return Status::Ok();
+}
+
+Status KafkaPublisher::Publish(const std::string& topic, const v1::Envelope& e) {
+  bytes_.clear();
+  e.SerializeToString(&bytes_);
+  for (;;) {
+    const auto err =
+        producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes_.data(),
+                           bytes_.size(), e.customer_id().data(), e.customer_id().size(), 0, nullptr, nullptr);
+    if (err == RdKafka::ERR_NO_ERROR) break;
+    if (err != RdKafka::ERR__QUEUE_FULL) return Status::Error(fmt::format("produce: {}", RdKafka::err2str(err)));
+    producer_->poll(10);
+  }
+  producer_->poll(0);
+  return Status::Ok();
+}
+
+Status KafkaPublisher::Flush(int timeout_ms) {
+  if (producer_->flush(timeout_ms) != RdKafka::ERR_NO_ERROR) {
+    return Status::Error(fmt::format("{} events not delivered", producer_->outq_len()));
+  }
+  return Status::Ok();
+}
+
 int RunGen(const GenOptions& o, const std::atomic<bool>& stop) {
   workload::WorkloadGenerator gen(o.workload);
-  std::unique_ptr<RdKafka::Producer> producer;
+  KafkaPublisher kafka;
   std::ofstream file;
   std::unique_ptr<google::protobuf::io::OstreamOutputStream> zout;
   if (!o.out_file.empty()) {
@@ -25,32 +62,14 @@ int RunGen(const GenOptions& o, const std::atomic<bool>& stop) {
       return 2;
     }
     zout = std::make_unique<google::protobuf::io::OstreamOutputStream>(&file);
-  } else {
-    if (o.bootstrap.empty()) {
-      spdlog::error("gen: give --bootstrap (Kafka) or --out (file)");
-      return 2;
-    }
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    std::string err;
-    for (const auto& [k, v] : std::map<std::string, std::string>{{"bootstrap.servers", o.bootstrap},
-                                                                 {"linger.ms", "5"},
-                                                                 {"enable.idempotence", "true"},
-                                                                 {"partitioner", "murmur2_random"},
-                                                                 {"queue.buffering.max.messages", "500000"}}) {
-      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-        spdlog::error("gen: {}", err);
-        return 2;
-      }
-    }
-    producer.reset(RdKafka::Producer::create(conf.get(), err));
-    if (!producer) {
-      spdlog::error("gen: {}", err);
-      return 2;
-    }
+  } else if (o.bootstrap.empty()) {
+    spdlog::error("gen: give --bootstrap (Kafka) or --out (file)");
+    return 2;
+  } else if (Status st = kafka.Open(o.bootstrap); !st.ok()) {
+    spdlog::error("gen: {}", st.message());
+    return 2;
   }
-
   v1::Envelope e;
-  std::string bytes;
   const auto start = std::chrono::steady_clock::now();
   int64_t n = 0;
   for (; (o.events == 0 || n < o.events) && !stop.load(); ++n) {
@@ -61,26 +80,16 @@ int RunGen(const GenOptions& o, const std::atomic<bool>& stop) {
     gen.Next(&e);
     if (zout) {
       google::protobuf::util::SerializeDelimitedToZeroCopyStream(e, zout.get());
-      continue;
+    } else if (Status st = kafka.Publish(o.topic, e); !st.ok()) {
+      spdlog::error("gen: {}", st.message());
+      return 1;
     }
-    bytes.clear();
-    e.SerializeToString(&bytes);
-    for (;;) {
-      const auto err =
-          producer->produce(o.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, bytes.data(),
-                            bytes.size(), e.customer_id().data(), e.customer_id().size(), 0, nullptr, nullptr);
-      if (err == RdKafka::ERR_NO_ERROR) break;
-      if (err != RdKafka::ERR__QUEUE_FULL) {
-        spdlog::error("gen: produce: {}", RdKafka::err2str(err));
-        return 1;
-      }
-      producer->poll(10);
-    }
-    producer->poll(0);
   }
-  if (producer && producer->flush(30000) != RdKafka::ERR_NO_ERROR) {
-    spdlog::error("gen: {} events not delivered", producer->outq_len());
-    return 1;
+  if (!zout) {
+    if (Status st = kafka.Flush(30000); !st.ok()) {
+      spdlog::error("gen: {}", st.message());
+      return 1;
+    }
   }
   zout.reset();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -6,6 +6,11 @@
 #include <cstdint>
 #include <string>
 
+#include <librdkafka/rdkafkacpp.h>
+
+#include <memory>
+
+#include "core/status.h"
 #include "workload/workload_generator.h"
 
 namespace creditwatch::app {
@@ -20,5 +25,19 @@ struct GenOptions {
 };
 
 int RunGen(const GenOptions& options, const std::atomic<bool>& stop);
+
+// Publishes Envelopes to Kafka keyed by customer id (murmur2 partitioner, like Java
+// clients, so topics stay co-partitioned). Not thread-safe.
+class KafkaPublisher {
+ public:
+  Status Open(const std::string& bootstrap);
+  Status Publish(const std::string& topic, const v1::Envelope& e);
+  // Waits for every record to be acknowledged.
+  Status Flush(int timeout_ms);
+
+ private:
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::string bytes_;
+};
 
 }  // namespace creditwatch::app

@@ -94,6 +94,25 @@ std::string EngineMetrics::Serialize() const {
   return s.Serialize(registry_->Collect());
 }
 
+double EngineMetrics::Sum(const std::string& family, const std::string& label, const std::string& value) const {
+  double total = 0;
+  for (const auto& f : registry_->Collect()) {
+    if (f.name != family) continue;
+    for (const auto& m : f.metric) {
+      bool match = label.empty();
+      for (const auto& l : m.label) match = match || (l.name == label && l.value == value);
+      if (!match) continue;
+      switch (f.type) {
+        case prometheus::MetricType::Counter: total += m.counter.value; break;
+        case prometheus::MetricType::Gauge: total += m.gauge.value; break;
+        case prometheus::MetricType::Histogram: total += static_cast<double>(m.histogram.sample_count); break;
+        default: break;
+      }
+    }
+  }
+  return total;
+}
+
 prometheus::Counter& EngineMetrics::EventsConsumed(const std::string& topic, const std::string& type) {
   return events_consumed_->Add({{"topic", topic}, {"type", type}});
 }

@@ -26,6 +26,9 @@ class EngineMetrics {
   std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
   // Prometheus text exposition of all metrics.
   std::string Serialize() const;
+  // Sum of a family's samples (counters, gauges; histograms: the count) whose labels
+  // include `label`=`value` (all samples when `label` is empty).
+  double Sum(const std::string& family, const std::string& label = "", const std::string& value = "") const;
 
   prometheus::Counter& EventsConsumed(const std::string& topic, const std::string& type);
   prometheus::Counter& Rejected(const std::string& reason);

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 
 namespace creditwatch::store {
 namespace {
@@ -241,6 +242,10 @@ Status CreditStore::DueTimers(int32_t partition, int64_t now_ms, size_t limit, s
     out->push_back({static_cast<int64_t>(ReadBE(k.data() + 4, 8)), std::string(k.data() + 12, k.size() - 12)});
   }
   return ToStatus(it->status(), "scanning timers");
+}
+
+Status CreditStore::AllTimers(int32_t partition, std::vector<DueTimer>* out) const {
+  return DueTimers(partition, std::numeric_limits<int64_t>::max() - 1, std::numeric_limits<size_t>::max(), out);
 }
 
 Status CreditStore::ScanOutbox(uint64_t from_seq, size_t limit,

@@ -89,6 +89,8 @@ class CreditStore {
   Status GetPosition(std::string_view topic, int32_t partition, v1::PartitionPosition* pos, bool* found) const;
   // Timers of `partition` due at or before `now_ms`, earliest first, at most `limit`.
   Status DueTimers(int32_t partition, int64_t now_ms, size_t limit, std::vector<DueTimer>* out) const;
+  // Every timer of `partition` (loading the in-memory index on assignment).
+  Status AllTimers(int32_t partition, std::vector<DueTimer>* out) const;
   // Outbox records with seq >= from_seq in order, at most `limit`.
   Status ScanOutbox(uint64_t from_seq, size_t limit, std::vector<std::pair<uint64_t, v1::OutboxRecord>>* out) const;
   // A counter written with PutCounter; 0 when absent.

@@ -15,7 +15,6 @@ namespace {
 
 constexpr const char* kOnHoldCounter = "customers_on_hold";
 constexpr const char* kTimersCounter = "timers_pending";
-constexpr size_t kTimerPage = 1000;
 
 }  // namespace
 
@@ -165,6 +164,7 @@ void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
     }
     tp->set_offset(found ? cursor.pos.next_offset() : RdKafka::Topic::OFFSET_BEGINNING);
     watermarks_[tp->partition()] = std::max(Watermark(tp->partition()), cursor.pos.watermark_ms());
+    if (Status st = LoadTimers(tp->partition()); !st.ok()) fatal_ = st;
     cursors_[{tp->topic(), tp->partition()}] = cursor;
     spdlog::info("assigned {}[{}] from offset {}", tp->topic(), tp->partition(), next);
   }
@@ -183,7 +183,10 @@ void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
   for (auto it = cache_.begin(); it != cache_.end();) {
     it = gone.count(it->second.state.partition()) ? cache_.erase(it) : std::next(it);
   }
-  for (int32_t p : gone) watermarks_.erase(p);
+  for (int32_t p : gone) {
+    watermarks_.erase(p);
+    timers_.erase(p);
+  }
 }
 
 int64_t StreamEngine::Watermark(int32_t partition) const {
@@ -210,16 +213,17 @@ void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
   v1::CustomerState& s = c.state;
   if (s.timer_ms() == next_wake_ms) return;
   const int32_t p = s.partition();
+  auto& index = timers_[p];
   if (s.timer_ms() != 0) {
     batch_.DeleteTimer(p, s.timer_ms(), s.customer_id());
-    overlay_[p].erase({s.timer_ms(), s.customer_id()});
+    index.erase({s.timer_ms(), s.customer_id()});
     if (next_wake_ms == 0) --timers_pending_;
   } else if (next_wake_ms != 0) {
     ++timers_pending_;
   }
   if (next_wake_ms != 0) {
     batch_.PutTimer(p, next_wake_ms, s.customer_id());
-    overlay_[p].insert({next_wake_ms, s.customer_id()});
+    index.insert({next_wake_ms, s.customer_id()});
   }
   s.set_timer_ms(next_wake_ms);
   ++batch_ops_;
@@ -297,45 +301,42 @@ void StreamEngine::DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, co
           fmt::format("dead-letter/{}/{}/{}", msg.topic_name(), msg.partition(), msg.offset()), 0, std::move(headers));
 }
 
+Status StreamEngine::LoadTimers(int32_t partition) {
+  if (timers_.count(partition)) return Status::Ok();
+  std::vector<store::DueTimer> all;
+  if (Status st = store_.AllTimers(partition, &all); !st.ok()) return st;
+  auto& index = timers_[partition];
+  for (auto& t : all) index.emplace(t.fire_ms, std::move(t.customer_id));
+  return Status::Ok();
+}
+
 Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhaustive) {
-  std::vector<store::DueTimer> due;
+  auto it = timers_.find(partition);
+  if (it == timers_.end()) return Status::Ok();
+  auto& index = it->second;
   size_t fired = 0;
-  // A fired timer may re-arm its customer at a time that is also due (catching up on
-  // several deadlines): scan again until nothing due is left.
-  for (;;) {
-    if (Status st = store_.DueTimers(partition, now_ms, kTimerPage, &due); !st.ok()) return st;
-    const bool page_full = due.size() == kTimerPage;
-    // Timers set in this uncommitted batch are not in the store yet.
-    auto& overlay = overlay_[partition];
-    for (auto it = overlay.begin(); it != overlay.end() && it->first <= now_ms; ++it) {
-      due.push_back({it->first, it->second});
-    }
-    std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
-      return a.fire_ms != b.fire_ms ? a.fire_ms < b.fire_ms : a.customer_id < b.customer_id;
-    });
-    size_t processed = 0;
-    for (const auto& t : due) {
-      Cached* c = nullptr;
-      if (Status st = Load(t.customer_id, partition, &c); !st.ok()) return st;
-      if (c->state.timer_ms() != t.fire_ms) continue;  // superseded, or a duplicate of the overlay
-      const bool was_hold = c->state.block_status() == v1::BlockStatus::HOLD;
-      out_.Clear();
-      const core::StepResult r = engine_.Tick(c->state, t.fire_ms, out_);
-      metrics_.timers_fired.Increment();
-      ++processed;
-      Emit(out_, was_hold, c->state, t.fire_ms);
-      Reschedule(*c, r.next_wake_ms);
-      if (!c->dirty) {
-        c->dirty = true;
-        dirty_.push_back(t.customer_id);
-      }
-    }
-    fired += processed;
-    if (processed == 0) break;
+  // Earliest first; a fired timer may re-arm its customer at a time that is also due
+  // (catching up on several deadlines), which this loop then fires in turn.
+  while (!index.empty() && index.begin()->first <= now_ms) {
     if (!exhaustive && fired >= static_cast<size_t>(options_.max_timers_per_batch)) break;
-    // Fired entries are deleted only in the batch: commit so the next page is fresh.
-    if (page_full) {
-      if (Status st = CommitBatch(); !st.ok()) return st;
+    const auto [fire_ms, customer] = *index.begin();
+    Cached* c = nullptr;
+    if (Status st = Load(customer, partition, &c); !st.ok()) return st;
+    if (c->state.timer_ms() != fire_ms) {  // cannot happen while index and states agree
+      spdlog::error("{}: timer at {} does not match the state's {}; dropped", customer, fire_ms, c->state.timer_ms());
+      index.erase(index.begin());
+      continue;
+    }
+    const bool was_hold = c->state.block_status() == v1::BlockStatus::HOLD;
+    out_.Clear();
+    const core::StepResult r = engine_.Tick(c->state, fire_ms, out_);
+    metrics_.timers_fired.Increment();
+    ++fired;
+    Emit(out_, was_hold, c->state, fire_ms);
+    Reschedule(*c, r.next_wake_ms);
+    if (!c->dirty) {
+      c->dirty = true;
+      dirty_.push_back(customer);
     }
   }
   return Status::Ok();
@@ -451,7 +452,6 @@ Status StreamEngine::CommitBatch() {
   if (Status st = store_.Commit(batch_); !st.ok()) return st;
   metrics_.batches.Increment();
   batch_ops_ = 0;
-  overlay_.clear();
   batch_event_ids_.clear();
   for (auto& [seq, rec] : batch_outbox_) drainer_->Send(seq, std::move(rec));
   batch_outbox_.clear();

@@ -63,6 +63,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
 
   Status ProcessMessage(RdKafka::Message& msg);
   Status FireTimers(int32_t partition, int64_t now_ms, bool exhaustive);
+  Status LoadTimers(int32_t partition);
   Status Load(const std::string& customer_id, int32_t partition, Cached** out);
   void Reschedule(Cached& c, int64_t next_wake_ms);
   void Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms);
@@ -87,8 +88,10 @@ class StreamEngine : public RdKafka::RebalanceCb {
   std::unordered_map<std::string, Cached> cache_;
   std::vector<std::string> dirty_;
   std::map<TopicPartitionKey, Cursor> cursors_;
-  std::map<int32_t, int64_t> watermarks_;                                 // event-time mode, per partition
-  std::map<int32_t, std::set<std::pair<int64_t, std::string>>> overlay_;  // timers set in this batch
+  std::map<int32_t, int64_t> watermarks_;  // event-time mode, per partition
+  // The deadline index of the assigned partitions, in memory; RocksDB holds the durable
+  // copy (written in the same batch as the states) and is read once per assignment.
+  std::map<int32_t, std::set<std::pair<int64_t, std::string>>> timers_;
   store::StoreBatch batch_;
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> batch_outbox_;
   std::unordered_set<std::string> batch_event_ids_;
