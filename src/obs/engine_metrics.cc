@@ -83,6 +83,10 @@ EngineMetrics::EngineMetrics()
                       .Name("creditwatch_end_to_end_latency_seconds")
                       .Help("From the input's event time (or the timer's fire time) to the output's delivery")
                       .Register(*registry_);
+  alerts_active_ = &BuildGauge()
+                        .Name("creditwatch_alerts_active")
+                        .Help("Alerts currently firing, by rule (OVER_LIMIT = customers over their limit)")
+                        .Register(*registry_);
   consumer_lag_ = &BuildGauge()
                        .Name("creditwatch_consumer_lag")
                        .Help("Records behind the partition's high watermark")
@@ -134,6 +138,9 @@ prometheus::Counter& EngineMetrics::OutputsProduced(const std::string& kind) {
 }
 prometheus::Histogram& EngineMetrics::EndToEndLatency(const std::string& kind) {
   return e2e_latency_->Add({{"kind", kind}}, LatencyBuckets());
+}
+prometheus::Gauge& EngineMetrics::AlertsActive(const std::string& rule) {
+  return alerts_active_->Add({{"rule", rule}});
 }
 prometheus::Gauge& EngineMetrics::ConsumerLag(const std::string& topic, int partition) {
   return consumer_lag_->Add({{"topic", topic}, {"partition", std::to_string(partition)}});

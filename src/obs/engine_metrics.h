@@ -39,6 +39,7 @@ class EngineMetrics {
   prometheus::Counter& OutputsProduced(const std::string& kind);
   prometheus::Histogram& EndToEndLatency(const std::string& kind);
   prometheus::Gauge& ConsumerLag(const std::string& topic, int partition);
+  prometheus::Gauge& AlertsActive(const std::string& rule);
 
   prometheus::Counter& duplicates;
   prometheus::Counter& batches;
@@ -69,6 +70,7 @@ class EngineMetrics {
   prometheus::Family<prometheus::Counter>* outputs_produced_;
   prometheus::Family<prometheus::Histogram>* e2e_latency_;
   prometheus::Family<prometheus::Gauge>* consumer_lag_;
+  prometheus::Family<prometheus::Gauge>* alerts_active_;
 };
 
 }  // namespace creditwatch::obs

@@ -106,6 +106,11 @@ Status StreamEngine::Start() {
   outbox_depth_ = static_cast<int64_t>(resent);
   if (resent > 0) spdlog::info("re-sending {} outputs left in the outbox", resent);
   on_hold_ = store_.GetCounter(kOnHoldCounter);
+  for (int rule = 1; rule <= v1::Rule_MAX; ++rule) {
+    const std::string name = v1::Rule_Name(static_cast<v1::Rule>(rule));
+    active_alerts_[rule] = store_.GetCounter("active/" + name);
+    metrics_.AlertsActive(name).Set(static_cast<double>(active_alerts_[rule]));
+  }
   timers_pending_ = store_.GetCounter(kTimersCounter);
 
   std::map<std::string, std::string> defaults = {{"enable.auto.commit", "false"},
@@ -262,8 +267,10 @@ void StreamEngine::Emit(const core::StepOutputs& out, bool was_hold, const v1::C
   for (const auto& a : out.alerts) {
     if (a.status() == v1::Alert::FIRING) {
       metrics_.AlertsFired(v1::Rule_Name(a.rule()), core::SeverityName(a.severity())).Increment();
+      if (a.output_id().ends_with("/1-firing")) ++active_alerts_[a.rule()];  // a new episode
     } else {
       metrics_.AlertsResolved(v1::Rule_Name(a.rule())).Increment();
+      --active_alerts_[a.rule()];
     }
     Enqueue(v1::OutboxRecord::ALERT, a.customer_id(), a.SerializeAsString(), a.output_id(), cause_time_ms);
   }
@@ -448,6 +455,8 @@ Status StreamEngine::CommitBatch() {
   for (uint64_t seq : acked) batch_.DeleteOutbox(seq);
   outbox_depth_ -= static_cast<int64_t>(acked.size());
   batch_.PutCounter(kOnHoldCounter, on_hold_);
+  for (const auto& [rule, n] : active_alerts_)
+    batch_.PutCounter("active/" + v1::Rule_Name(static_cast<v1::Rule>(rule)), n);
   batch_.PutCounter(kTimersCounter, timers_pending_);
   if (Status st = store_.Commit(batch_); !st.ok()) return st;
   metrics_.batches.Increment();
@@ -464,6 +473,9 @@ Status StreamEngine::CommitBatch() {
   }
   metrics_.outbox_depth.Set(static_cast<double>(outbox_depth_));
   metrics_.customers_on_hold.Set(static_cast<double>(on_hold_));
+  for (const auto& [rule, n] : active_alerts_) {
+    metrics_.AlertsActive(v1::Rule_Name(static_cast<v1::Rule>(rule))).Set(static_cast<double>(n));
+  }
   metrics_.timers_pending.Set(static_cast<double>(timers_pending_));
   return Status::Ok();
 }

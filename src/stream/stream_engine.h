@@ -99,6 +99,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   uint64_t next_seq_ = 1;
   uint64_t batch_no_ = 0;
   int64_t on_hold_ = 0;
+  std::map<int, int64_t> active_alerts_;  // by rule
   int64_t timers_pending_ = 0;
   int64_t outbox_depth_ = 0;
   int64_t last_periodic_ms_ = 0;

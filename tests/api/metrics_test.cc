@@ -122,6 +122,11 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
   double on_hold = 0;
   for (const auto& [id, s] : ref.states) on_hold += s.block_status() == v1::BlockStatus::HOLD;
   CHECK(Sum(m, "creditwatch_customers_on_hold") == on_hold);
+  double over_limit = 0;
+  for (const auto& [id, s] : ref.states) {
+    for (const auto& a : s.alerts()) over_limit += a.rule() == v1::OVER_LIMIT;
+  }
+  CHECK(Sum(m, "creditwatch_alerts_active", {"rule=\"OVER_LIMIT\""}) == over_limit);
   CHECK(Sum(m, "creditwatch_dead_letters_total", {"reason=\"UNDECODABLE\""}) == 1);
   CHECK(Sum(m, "creditwatch_events_consumed_total") == expected_events);
   CHECK(Sum(m, "creditwatch_consumer_lag") == 0);
