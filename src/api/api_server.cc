@@ -218,6 +218,7 @@ Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_pt
     return Status::Error(fmt::format("http.listen '{}': bad port", options.listen));
   }
   impl->Routes();
+  impl->server.set_tcp_nodelay(true);  // small responses on keep-alive connections: no delayed-ACK stalls
   if (port == 0) {
     port = impl->server.bind_to_any_port(host);
   } else if (!impl->server.bind_to_port(host, port)) {

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/bench_core.h"
+#include "app/bench_pipeline.h"
 #include "app/commands.h"
 #include "app/demo_command.h"
 #include "app/gen_command.h"
@@ -116,6 +117,21 @@ int RunCli(int argc, char** argv) {
   bench_core->add_option("--seed", core_bench.seed, "Workload seed")->capture_default_str();
   bench_core->add_option("--rounds", core_bench.rounds, "Rounds")->capture_default_str();
   bench_core->callback([&] { exit_code = RunCoreBench(core_bench); });
+  PipelineBenchOptions pipe_bench;
+  pipe_bench.bin = argv[0];
+  auto* bench_pipe = bench->add_subcommand("pipeline", "Engine vs the raw Kafka ceiling, latency, start-up, memory");
+  bench_pipe->add_option("--events", pipe_bench.events, "Workload events")->capture_default_str();
+  bench_pipe->add_option("--customers", pipe_bench.customers, "Workload customers")->capture_default_str();
+  bench_pipe->add_option("--partitions", pipe_bench.partitions, "Partitions per topic")->capture_default_str();
+  bench_pipe->add_option("--latency-seconds", pipe_bench.latency_seconds, "Latency phase length")
+      ->capture_default_str();
+  bench_pipe->add_option("--lookup-rate", pipe_bench.lookup_rate, "Block-status lookups/s in the latency phase")
+      ->capture_default_str();
+  bench_pipe->add_option("--startup-customers", pipe_bench.startup_customers, "Customers in RocksDB at start-up")
+      ->capture_default_str();
+  bench_pipe->add_option("--markdown", pipe_bench.markdown_out, "Write the results table here")->capture_default_str();
+  bench_pipe->add_option("--work-dir", pipe_bench.work_dir, "Keep data and logs here");
+  bench_pipe->callback([&] { exit_code = RunPipelineBench(pipe_bench); });
 
   try {
     cli.parse(argc, argv);

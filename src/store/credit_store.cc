@@ -5,6 +5,7 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -144,6 +145,13 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
     rocksdb::ColumnFamilyOptions cf = cf_base;
     if (i == kCfDedup) cf.compaction_filter = dedup_filter;
     if (i == kCfOutbox || i == kCfTimers) cf.compression = rocksdb::kNoCompression;
+    // Outbox keys only grow: with an insert hint the memtable appends instead of searching.
+    if (i == kCfDedup || i == kCfCustomers) {
+      // Most event-id lookups miss: a memtable bloom filter answers them without a search.
+      cf.memtable_whole_key_filtering = true;
+      cf.memtable_prefix_bloom_size_ratio = 0.05;
+    }
+    if (i == kCfOutbox) cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
     descriptors.emplace_back(kCfNames[i], cf);
   }
   rocksdb::DBOptions db_options;

@@ -1,0 +1,560 @@
+#include "app/bench_pipeline.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <httplib.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "core/credit_engine.h"
+#include "store/credit_store.h"
+#include "stream/embedded_broker.h"
+#include "workload/workload_generator.h"
+
+extern char** environ;
+
+namespace creditwatch::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kInput = "creditwatch.events";
+
+double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+int64_t MicrosSince(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+}
+
+struct Figure {
+  std::string name;
+  double value;
+  std::string unit;
+  double ratio = -1;  // to the raw ceiling, when it applies
+  std::string note;
+};
+
+class Report {
+ public:
+  void Add(std::string name, double value, std::string unit, double ratio = -1, std::string note = "") {
+    Add(Figure{std::move(name), value, std::move(unit), ratio, std::move(note)});
+  }
+  void Add(Figure f) {
+    std::string line =
+        fmt::format(R"({{"bench":"pipeline","name":"{}","value":{:.6g},"unit":"{}")", f.name, f.value, f.unit);
+    if (f.ratio >= 0) line += fmt::format(R"(,"ratio_to_raw_ceiling":{:.3f})", f.ratio);
+    if (!f.note.empty()) line += fmt::format(R"(,"note":"{}")", f.note);
+    fmt::print("{}}}\n", line);
+    std::fflush(stdout);
+    figures_.push_back(std::move(f));
+  }
+  void WriteMarkdown(const std::string& path, const std::string& machine) const {
+    std::ofstream out(path);
+    out << "| figure | value | unit | ratio to raw ceiling | note |\n|---|---|---|---|---|\n";
+    for (const auto& f : figures_) {
+      out << fmt::format("| {} | {:.6g} | {} | {} | {} |\n", f.name, f.value, f.unit,
+                         f.ratio >= 0 ? fmt::format("{:.2f}", f.ratio) : "", f.note);
+    }
+    out << "\nMachine: " << machine << "\n";
+  }
+
+ private:
+  std::vector<Figure> figures_;
+};
+
+std::string Machine() {
+  std::ifstream cpu("/proc/cpuinfo");
+  std::string line;
+  std::string model = "unknown cpu";
+  while (std::getline(cpu, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  std::ifstream mem("/proc/meminfo");
+  std::string key;
+  long kb = 0;
+  mem >> key >> kb;
+  return fmt::format("{} cores ({}), {:.0f} GiB RAM", std::thread::hardware_concurrency(), model,
+                     static_cast<double>(kb) / 1024 / 1024);
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+std::unique_ptr<RdKafka::Conf> Conf(const std::map<std::string, std::string>& props) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [k, v] : props) conf->set(k, v, err);
+  return conf;
+}
+
+// The engine's producer settings, so the ceiling and the engine use the same client.
+std::map<std::string, std::string> ProducerProps(const std::string& bootstrap) {
+  return {{"bootstrap.servers", bootstrap},
+          {"enable.idempotence", "true"},
+          {"acks", "all"},
+          {"linger.ms", "5"},
+          {"partitioner", "murmur2_random"},
+          {"compression.type", "lz4"},
+          {"queue.buffering.max.messages", "1000000"}};
+}
+
+void Produce(RdKafka::Producer& p, const std::string& topic, int32_t partition, const std::string& key,
+             const std::string& value) {
+  while (p.produce(topic, partition, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()), value.size(),
+                   key.data(), key.size(), 0, nullptr, nullptr) == RdKafka::ERR__QUEUE_FULL) {
+    p.poll(5);
+  }
+  p.poll(0);
+}
+
+// Consume the input and re-produce the same bytes: no decoding, no state.
+double RawCeiling(const std::string& bootstrap, int64_t n) {
+  auto cconf = Conf({{"bootstrap.servers", bootstrap},
+                     {"group.id", "bench-raw-ceiling"},
+                     {"auto.offset.reset", "earliest"},
+                     {"enable.auto.commit", "false"}});
+  std::string err;
+  std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(cconf.get(), err));
+  auto pconf = Conf(ProducerProps(bootstrap));
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(pconf.get(), err));
+  c->subscribe({kInput});
+  int64_t got = 0;
+  Clock::time_point start;
+  while (got < n) {
+    std::unique_ptr<RdKafka::Message> m(c->consume(100));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    if (got == 0) start = Clock::now();
+    ++got;
+    while (p->produce("bench.raw-out", RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, m->payload(),
+                      m->len(), m->key_pointer(), m->key_len(), 0, nullptr, nullptr) == RdKafka::ERR__QUEUE_FULL) {
+      p->poll(5);
+    }
+    p->poll(0);
+  }
+  p->flush(60000);
+  const double secs = Seconds(start, Clock::now());
+  c->close();
+  return static_cast<double>(n) / secs;
+}
+
+class EngineProcess {
+ public:
+  EngineProcess(const std::string& bin, const std::string& config, const std::string& log) : log_(log) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> argv = {bin, "run", "-c", config};
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~EngineProcess() { Stop(SIGKILL); }
+  int Stop(int sig) {
+    if (pid_ <= 0) return 0;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  int Port() {
+    static const std::regex kLine(R"(http: listening on [^:\s]+:(\d+))");
+    for (int i = 0; i < 600; ++i) {
+      std::ifstream in(log_);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      const std::string text = ss.str();
+      std::smatch m;
+      if (std::regex_search(text, m, kLine)) return std::stoi(m[1]);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return 0;
+  }
+  double CpuSeconds() const {
+    std::ifstream in(fmt::format("/proc/{}/stat", pid_));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string f;
+    std::vector<std::string> v;
+    while (fields >> f) v.push_back(f);
+    if (v.size() < 13) return 0;
+    return static_cast<double>(std::stoll(v[11]) + std::stoll(v[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  double MemoryMiB(const char* key) const {  // VmRSS or VmHWM
+    std::ifstream in(fmt::format("/proc/{}/status", pid_));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(key, 0) == 0) return std::stod(line.substr(line.find(':') + 1)) / 1024.0;
+    }
+    return 0;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+};
+
+double MetricSum(httplib::Client& c, const std::string& family) {
+  auto r = c.Get("/metrics");
+  if (!r || r->status != 200) return -1;
+  double total = 0;
+  std::istringstream in(r->body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(family, 0) != 0) continue;
+    const char next = line.size() > family.size() ? line[family.size()] : ' ';
+    if (next == '{' || next == ' ') total += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return total;
+}
+
+std::string WriteConfig(const std::string& dir, const std::string& name, const std::string& bootstrap,
+                        const std::string& data_dir, const std::string& group) {
+  const std::string path = dir + "/" + name + ".yaml";
+  std::ofstream(path) << "log_level: info\nkafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n"
+                      << "engine:\n  data_dir: \"" << data_dir << "\"\n  time_mode: event_time\n"
+                      << "  group_id: " << group << "\n  max_future_skew_seconds: 3153600000\n"
+                      << "http:\n  listen: \"127.0.0.1:0\"\n";
+  return path;
+}
+
+uint32_t Fnv(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) h = (h ^ c) * 16777619u;
+  return h;
+}
+
+}  // namespace
+
+int RunPipelineBench(const PipelineBenchOptions& o) {
+  Report report;
+  const std::string machine = Machine();
+  std::string dir = o.work_dir;
+  if (dir.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "creditwatch-bench-XXXXXX").string();
+    dir = mkdtemp(tmpl.data());
+  }
+  stream::BrokerOptions bo;
+  bo.partitions = o.partitions;
+  bo.topics = {kInput,
+               "bench.raw-out",
+               "creditwatch.alerts",
+               "creditwatch.block-status",
+               "creditwatch.order-decisions",
+               "creditwatch.dead-letter"};
+  std::unique_ptr<stream::EmbeddedBroker> broker;
+  if (Status st = stream::EmbeddedBroker::Start(bo, &broker); !st.ok()) {
+    fmt::print(stderr, "{}\n", st.message());
+    return 2;
+  }
+  const std::string bootstrap = broker->bootstraps();
+  std::string err;
+  auto pconf = Conf(ProducerProps(bootstrap));
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(pconf.get(), err));
+
+  // Phase 0: the workload, produced once; both consumers read the same records.
+  workload::WorkloadOptions wo;
+  wo.customers = o.customers;
+  wo.start_ms = 1'767'225'600'000 - 3 * 365 * 86'400'000LL;
+  workload::WorkloadGenerator gen(wo);
+  v1::Envelope e;
+  std::string bytes;
+  for (int64_t i = 0; i < o.events; ++i) {
+    gen.Next(&e);
+    bytes.clear();
+    e.SerializeToString(&bytes);
+    Produce(*producer, kInput, RdKafka::Topic::PARTITION_UA, e.customer_id(), bytes);
+  }
+  producer->flush(120000);
+
+  // Phase 1: the raw ceiling.
+  const double ceiling = RawCeiling(bootstrap, o.events);
+  report.Add("raw_ceiling_throughput", ceiling, "events/s", 1.0, "consume + re-produce the same bytes");
+
+  // Phase 2: the engine on the same records.
+  const std::string cfg = WriteConfig(dir, "engine", bootstrap, dir + "/data", "creditwatch");
+  EngineProcess engine(o.bin, cfg, dir + "/engine.log");
+  const int port = engine.Port();
+  if (port == 0) {
+    fmt::print(stderr, "engine did not start; see {}/engine.log\n", dir);
+    return 1;
+  }
+  httplib::Client http("127.0.0.1", port);
+  double consumed = 0;
+  while ((consumed = MetricSum(http, "creditwatch_events_consumed_total")) <= 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const auto t_first = Clock::now();
+  const double cpu0 = engine.CpuSeconds();
+  while ((consumed = MetricSum(http, "creditwatch_events_consumed_total")) < static_cast<double>(o.events)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double secs = Seconds(t_first, Clock::now());
+  const double cpu = engine.CpuSeconds() - cpu0;
+  const double engine_rate = static_cast<double>(o.events) / secs;
+  report.Add("engine_throughput", engine_rate, "events/s", engine_rate / ceiling,
+             fmt::format("{} customers, realistic mix, event-time mode", o.customers));
+  report.Add("engine_cpu_per_million_events", cpu / static_cast<double>(o.events) * 1e6, "cpu-seconds");
+  report.Add("engine_peak_rss", engine.MemoryMiB("VmHWM"), "MiB");
+  // Let the outbox drain before the latency phase.
+  for (int i = 0; i < 300 && MetricSum(http, "creditwatch_outbox_depth") > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  // Phase 3: latency at a fixed offered load (optionally with block-status lookups at a
+  // fixed rate), once at 50% of the raw ceiling and once at 50% of the engine's maximum.
+  auto latency_phase = [&](double rate, const std::string& tag, bool with_lookups) {
+    std::mutex mu;
+    std::unordered_map<std::string, int64_t> sent;  // event id -> produce time (us)
+    sent.reserve(static_cast<size_t>(rate * o.latency_seconds * 1.2));
+    const auto t0 = Clock::now();
+    std::atomic<bool> done{false};
+    std::vector<double> order_lat;
+    std::vector<double> all_lat;
+    // The reader starts at the current end of the output topics.
+    auto cconf = Conf({{"bootstrap.servers", bootstrap}, {"group.id", "bench-latency"}});
+    std::unique_ptr<RdKafka::KafkaConsumer> reader(RdKafka::KafkaConsumer::create(cconf.get(), err));
+    std::vector<RdKafka::TopicPartition*> tps;
+    for (const char* t : {"creditwatch.alerts", "creditwatch.block-status", "creditwatch.order-decisions"}) {
+      for (int p = 0; p < o.partitions; ++p) {
+        int64_t lo = 0;
+        int64_t hi = 0;
+        reader->query_watermark_offsets(t, p, &lo, &hi, 5000);
+        tps.push_back(RdKafka::TopicPartition::create(t, p, hi));
+      }
+    }
+    reader->assign(tps);
+    RdKafka::TopicPartition::destroy(tps);
+    std::thread read([&] {
+      while (!done.load()) {
+        std::unique_ptr<RdKafka::Message> m(reader->consume(50));
+        if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+        const int64_t now = MicrosSince(t0);
+        std::string cause;
+        const bool is_order = m->topic_name() == "creditwatch.order-decisions";
+        if (is_order) {
+          v1::OrderDecision d;
+          if (d.ParseFromArray(m->payload(), static_cast<int>(m->len()))) cause = d.cause_event_id();
+        } else if (m->topic_name() == "creditwatch.alerts") {
+          v1::Alert a;
+          if (a.ParseFromArray(m->payload(), static_cast<int>(m->len()))) cause = a.cause_event_id();
+        } else {
+          v1::BlockStatus b;
+          if (b.ParseFromArray(m->payload(), static_cast<int>(m->len()))) cause = b.cause_event_id();
+        }
+        if (cause.empty()) continue;
+        std::lock_guard<std::mutex> lock(mu);
+        auto it = sent.find(cause);
+        if (it == sent.end()) continue;
+        const double ms = static_cast<double>(now - it->second) / 1000.0;
+        all_lat.push_back(ms);
+        if (is_order) order_lat.push_back(ms);
+      }
+    });
+    // Lookups: two threads, each at half the rate, timed from the scheduled send time.
+    std::vector<double> lookup_lat;
+    std::mutex lookup_mu;
+    std::vector<std::thread> lookups;
+    for (int w = 0; w < (with_lookups ? 2 : 0); ++w) {
+      lookups.emplace_back([&, w] {
+        httplib::Client c("127.0.0.1", port);
+        c.set_keep_alive(true);
+        c.set_tcp_nodelay(true);
+        std::mt19937 rng(static_cast<unsigned>(w + 1));
+        const double per = o.lookup_rate / 2;
+        std::vector<double> local;
+        for (int64_t i = 0; !done.load(); ++i) {
+          const auto due = t0 + std::chrono::microseconds(static_cast<int64_t>(static_cast<double>(i) * 1e6 / per));
+          std::this_thread::sleep_until(due);
+          const std::string path = fmt::format("/v1/customers/{}-{:06d}/block-status", wo.id_prefix,
+                                               rng() % static_cast<unsigned>(o.customers));
+          auto r = c.Get(path.c_str());
+          local.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+          if (!r) c.stop();
+        }
+        std::lock_guard<std::mutex> lock(lookup_mu);
+        lookup_lat.insert(lookup_lat.end(), local.begin(), local.end());
+      });
+    }
+    const double in_before = MetricSum(http, "creditwatch_events_consumed_total");
+    int64_t n = 0;
+    const auto end = t0 + std::chrono::seconds(o.latency_seconds);
+    while (Clock::now() < end) {
+      const auto due = t0 + std::chrono::microseconds(static_cast<int64_t>(static_cast<double>(n) * 1e6 / rate));
+      if (due > Clock::now()) std::this_thread::sleep_until(due);
+      gen.Next(&e);
+      bytes.clear();
+      e.SerializeToString(&bytes);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        sent.emplace(e.event_id(), MicrosSince(t0));
+      }
+      Produce(*producer, kInput, RdKafka::Topic::PARTITION_UA, e.customer_id(), bytes);
+      ++n;
+    }
+    producer->flush(30000);
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    done = true;
+    read.join();
+    for (auto& t : lookups) t.join();
+    reader->close();
+    const double offered = static_cast<double>(n) / static_cast<double>(o.latency_seconds);
+    const double consumed_rate = (MetricSum(http, "creditwatch_events_consumed_total") - in_before) /
+                                 (static_cast<double>(o.latency_seconds) + 3);
+    report.Add(tag + "offered_load", offered, "events/s", offered / ceiling,
+               tag == "ceil50_" ? "50% of the raw ceiling" : "50% of the engine maximum");
+    report.Add(tag + "engine_consumed", consumed_rate, "events/s", consumed_rate / ceiling);
+    report.Add(tag + "order_decision_latency_p50", Percentile(order_lat, 0.50), "ms", -1,
+               fmt::format("order placed produced -> decision readable; n={}", order_lat.size()));
+    report.Add(tag + "order_decision_latency_p99", Percentile(order_lat, 0.99), "ms");
+    report.Add(tag + "order_decision_latency_p999", Percentile(order_lat, 0.999), "ms");
+    report.Add(tag + "output_latency_p50", Percentile(all_lat, 0.50), "ms", -1,
+               fmt::format("any event-caused output; n={}", all_lat.size()));
+    report.Add(tag + "output_latency_p99", Percentile(all_lat, 0.99), "ms");
+    report.Add(tag + "output_latency_p999", Percentile(all_lat, 0.999), "ms");
+    if (!with_lookups) return;
+    report.Add("block_status_lookup_p50", Percentile(lookup_lat, 0.50), "ms", -1,
+               fmt::format("{:.0f} lookups/s on loopback while consuming; n={}", o.lookup_rate, lookup_lat.size()));
+    report.Add("block_status_lookup_p99", Percentile(lookup_lat, 0.99), "ms");
+  };
+  latency_phase(ceiling * 0.5, "ceil50_", false);
+  latency_phase(engine_rate * 0.5, "engine50_", true);
+  engine.Stop(SIGTERM);
+
+  // Phase 4: start-up with many customers in RocksDB, and memory once all are touched.
+  {
+    const std::string data = dir + "/data-startup";
+    std::vector<int64_t> high(static_cast<size_t>(o.partitions), 0);
+    {
+      auto cconf = Conf({{"bootstrap.servers", bootstrap}, {"group.id", "bench-startup-probe"}});
+      std::unique_ptr<RdKafka::KafkaConsumer> probe(RdKafka::KafkaConsumer::create(cconf.get(), err));
+      for (int p = 0; p < o.partitions; ++p) {
+        int64_t lo = 0;
+        probe->query_watermark_offsets(kInput, p, &lo, &high[static_cast<size_t>(p)], 5000);
+      }
+      probe->close();
+    }
+    {
+      store::StoreOptions so;
+      so.data_dir = data;
+      std::unique_ptr<store::CreditStore> db;
+      if (Status st = store::CreditStore::Open(so, &db); !st.ok()) {
+        fmt::print(stderr, "{}\n", st.message());
+        return 1;
+      }
+      store::StoreBatch batch(*db);
+      const core::CreditEngine core_engine{core::RulesConfig()};
+      core::StepOutputs out;
+      for (int64_t i = 0; i < o.startup_customers; ++i) {
+        // A realistic state: the customer and two open invoices, folded by the core.
+        v1::CustomerState s;
+        const std::string id = fmt::format("S-{:07d}", i);
+        v1::Envelope ev;
+        ev.set_customer_id(id);
+        ev.set_event_time_ms(wo.start_ms);
+        ev.set_event_id(id + "-1");
+        auto* cu = ev.mutable_customer_upserted();
+        cu->set_segment("smb");
+        cu->mutable_credit_limit()->set_minor(5'000'000);
+        cu->mutable_credit_limit()->set_currency("EUR");
+        cu->set_payment_terms_days(30);
+        (void)core_engine.Apply(s, ev, wo.start_ms, out);
+        for (int k = 0; k < 2; ++k) {
+          ev.set_event_id(fmt::format("{}-inv{}", id, k));
+          auto* inv = ev.mutable_invoice_issued();
+          inv->set_invoice_id(fmt::format("INV-{}-{}", id, k));
+          inv->mutable_amount()->set_minor(100'000 + k);
+          inv->mutable_amount()->set_currency("EUR");
+          inv->set_issue_date_ms(wo.start_ms);
+          inv->set_due_date_ms(wo.start_ms + 30 * 86'400'000LL);
+          const auto r = core_engine.Apply(s, ev, wo.start_ms, out);
+          s.set_timer_ms(r.next_wake_ms);
+        }
+        out.Clear();
+        const auto partition = static_cast<int32_t>(Fnv(id) % static_cast<uint32_t>(o.partitions));
+        s.set_partition(partition);
+        batch.PutCustomer(id, s);
+        if (s.timer_ms() != 0) batch.PutTimer(partition, s.timer_ms(), id);
+        if (batch.Count() >= 20000) (void)db->Commit(batch);
+      }
+      for (int p = 0; p < o.partitions; ++p) {
+        v1::PartitionPosition pos;
+        pos.set_next_offset(high[static_cast<size_t>(p)]);
+        batch.PutPosition(kInput, p, pos);
+      }
+      (void)db->Commit(batch);
+    }
+    const std::string cfg2 = WriteConfig(dir, "startup", bootstrap, data, "creditwatch-startup");
+    const auto spawn = Clock::now();
+    EngineProcess e2(o.bin, cfg2, dir + "/startup.log");
+    const int port2 = e2.Port();
+    httplib::Client h2("127.0.0.1", port2);
+    for (;;) {
+      auto r = h2.Get("/readyz");
+      if (r && r->status == 200) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    report.Add("startup_to_ready", Seconds(spawn, Clock::now()), "s", -1,
+               fmt::format("{} customers in RocksDB (incl. group join)", o.startup_customers));
+    report.Add("rss_at_ready", e2.MemoryMiB("VmRSS"), "MiB", -1, fmt::format("{} customers", o.startup_customers));
+    // Touch every customer once: a limit change each, so all states pass through the engine.
+    const double before = MetricSum(h2, "creditwatch_events_consumed_total");
+    const auto t_touch = Clock::now();
+    for (int64_t i = 0; i < o.startup_customers; ++i) {
+      const std::string id = fmt::format("S-{:07d}", i);
+      v1::Envelope ev;
+      ev.set_customer_id(id);
+      ev.set_event_id(id + "-limit");
+      ev.set_event_time_ms(wo.start_ms + 86'400'000);
+      auto* lc = ev.mutable_credit_limit_changed();
+      lc->mutable_credit_limit()->set_minor(6'000'000);
+      lc->mutable_credit_limit()->set_currency("EUR");
+      bytes.clear();
+      ev.SerializeToString(&bytes);
+      Produce(*producer, kInput, static_cast<int32_t>(Fnv(id) % static_cast<uint32_t>(o.partitions)), id, bytes);
+    }
+    producer->flush(120000);
+    while (MetricSum(h2, "creditwatch_events_consumed_total") - before < static_cast<double>(o.startup_customers)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const double touch_secs = Seconds(t_touch, Clock::now());
+    report.Add("touch_all_customers_throughput", static_cast<double>(o.startup_customers) / touch_secs, "events/s", -1,
+               "one event per stored customer: every state read from RocksDB");
+    report.Add(
+        {"rss_after_touching_all", e2.MemoryMiB("VmRSS"), "MiB", -1,
+         fmt::format("{} customers; cache bounded at 200,000 states + 256 MiB block cache", o.startup_customers)});
+    report.Add("peak_rss_after_touching_all", e2.MemoryMiB("VmHWM"), "MiB");
+    e2.Stop(SIGTERM);
+  }
+  report.WriteMarkdown(o.markdown_out, machine);
+  fmt::print(stderr, "results table written to {} ({})\n", o.markdown_out, machine);
+  if (o.work_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  return 0;
+}
+
+}  // namespace creditwatch::app
