@@ -325,6 +325,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
 
   // Phase 3: latency at a fixed offered load (optionally with block-status lookups at a
   // fixed rate), once at 50% of the raw ceiling and once at 50% of the engine's maximum.
+  int64_t total_produced = o.events;
   auto latency_phase = [&](double rate, const std::string& tag, bool with_lookups) {
     std::mutex mu;
     std::unordered_map<std::string, int64_t> sent;  // event id -> produce time (us)
@@ -414,6 +415,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
       Produce(*producer, kInput, RdKafka::Topic::PARTITION_UA, e.customer_id(), bytes);
       ++n;
     }
+    total_produced += n;
     producer->flush(30000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     done = true;
@@ -439,7 +441,17 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
                fmt::format("{:.0f} lookups/s on loopback while consuming; n={}", o.lookup_rate, lookup_lat.size()));
     report.Add("block_status_lookup_p99", Percentile(lookup_lat, 0.99), "ms");
   };
+  auto catch_up = [&] {  // the next phase starts with no backlog
+    for (int i = 0; i < 3000; ++i) {
+      if (MetricSum(http, "creditwatch_events_consumed_total") >= static_cast<double>(total_produced) &&
+          MetricSum(http, "creditwatch_outbox_depth") <= 0) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
   latency_phase(ceiling * 0.5, "ceil50_", false);
+  catch_up();
   latency_phase(engine_rate * 0.5, "engine50_", true);
   engine.Stop(SIGTERM);
 
