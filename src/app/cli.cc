@@ -10,6 +10,7 @@
 #include "app/commands.h"
 #include "app/demo_command.h"
 #include "app/gen_command.h"
+#include "app/replay_command.h"
 #include "app/version.h"
 #include "config/app_config.h"
 #include "obs/logging.h"
@@ -91,6 +92,17 @@ int RunCli(int argc, char** argv) {
     obs::SetupLogging("info");
     StopOnSignals(&stop);
     exit_code = RunGen(gen_opts, stop);
+  });
+
+  ReplayOptions replay_opts;
+  auto* replay = cli.add_subcommand("replay", "Backtest the rules over a recorded history (gen --out FILE)");
+  replay->add_option("--in", replay_opts.in_file, "Length-delimited Envelopes")->required();
+  replay->add_option("--config,-c", config_path, "YAML configuration (the rules section is used)");
+  replay->add_flag("--json", replay_opts.json, "One JSON object instead of the table");
+  replay->callback([&] {
+    config::AppConfig cfg;
+    if (!load(&cfg)) return;
+    exit_code = RunReplay(replay_opts, cfg);
   });
 
   DemoOptions demo_opts;

@@ -8,6 +8,7 @@
 
 #include "store/credit_store.h"
 #include "support/e2e_cluster.h"
+#include "support/engine_http.h"
 #include "support/events.h"
 #include "workload/workload_generator.h"
 
@@ -295,5 +296,35 @@ TEST_CASE("e2e: an invoice becomes overdue on the wall clock with no further eve
   CHECK(overdue.subject() == "INV-9");
   CHECK(overdue.at_ms() == due + kDay);     // fired at the deadline itself
   CHECK(overdue.cause_event_id().empty());  // a timer, not an event, caused it
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+}
+
+TEST_CASE("e2e: input deleted by the broker before it was read is reported, never skipped silently",
+          "[e2e][pipeline]") {
+  E2eCluster cluster(1);
+  TestProducer producer(cluster.bootstrap(), kInput, 1);
+  creditwatch::workload::WorkloadOptions wo;
+  wo.customers = 2000;
+  wo.start_ms = kT0 - 6 * 365 * kDay;
+  creditwatch::workload::WorkloadGenerator gen(wo);
+  // The embedded broker keeps about 5 MiB per partition: write well over that first.
+  ProduceWorkload(producer, gen, 90000);
+  const std::string cfg = cluster.WriteConfig("engine", "event_time");
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  bool reported = false;
+  for (int i = 0; i < 300 && !reported; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reported = engine.Log().find("were deleted by the broker before they were consumed") != std::string::npos;
+  }
+  INFO(engine.Log());
+  CHECK(reported);
+  const int port = WaitForHttpPort(engine);
+  REQUIRE(port > 0);
+  httplib::Client c("127.0.0.1", port);
+  auto m = c.Get("/metrics");
+  REQUIRE(m);
+  const auto at = m->body.find("\ncreditwatch_offsets_lost_total ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(m->body.substr(at + std::string("\ncreditwatch_offsets_lost_total ").size())) > 0);
   REQUIRE(engine.Kill(SIGTERM) == 0);
 }
