@@ -539,9 +539,13 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
     }
     if (!fatal_.ok()) break;
     drainer_->Poll();
+    const uint64_t committed_before = batch_no_;
     if (Status st = CommitBatch(); !st.ok()) return st;
+    // Only batches that committed work count: idle polls would drown the distribution.
+    if (batch_no_ != committed_before) {
+      metrics_.batch_duration.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
     Periodic();
-    metrics_.batch_duration.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   if (!fatal_.ok()) return fatal_;
   spdlog::info("stopping: committing the last batch and draining {} outputs", drainer_->InFlight());
