@@ -265,6 +265,12 @@ TEST_CASE("e2e: an invoice becomes overdue on the wall clock with no further eve
   E2eCluster cluster(2);
   const std::string cfg = cluster.WriteConfig("engine", "live");
   Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  // Start the clock only once the engine has its partitions, so the deadline below is
+  // reached by the timer and not already passed when the invoice arrives.
+  const int port = WaitForHttpPort(engine);
+  REQUIRE(port > 0);
+  httplib::Client http("127.0.0.1", port);
+  REQUIRE(PollGet(http, "/readyz", [](const auto& r) { return r.status == 200; })->status == 200);
   TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
   const int64_t now =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
