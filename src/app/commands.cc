@@ -24,12 +24,26 @@ extern "C" void OnStopSignal(int) {
   if (g_stop_flag != nullptr) g_stop_flag->store(true);
 }
 
+}  // namespace
+
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-}  // namespace
+api::ApiDeps EngineApiDeps(const store::CreditStore& store, const core::CreditEngine& engine,
+                           obs::EngineMetrics& metrics, const stream::StreamEngine& loop,
+                           const std::map<std::string, std::string>& kafka) {
+  api::ApiDeps deps;
+  deps.store = &store;
+  deps.rules = &engine.config();
+  deps.metrics = &metrics;
+  deps.ready = [&loop] { return loop.Ready(); };
+  deps.broker_reachable = [&loop] { return loop.BrokerReachable(); };
+  deps.wall_ms = WallMs;
+  deps.kafka = kafka;
+  return deps;
+}
 
 void StopOnSignals(std::atomic<bool>* flag) {
   g_stop_flag = flag;
@@ -64,14 +78,7 @@ int RunEngine(const config::AppConfig& cfg_in, const std::atomic<bool>& stop) {
     spdlog::error("{}", st.message());
     return 2;
   }
-  api::ApiDeps deps;
-  deps.store = store.get();
-  deps.rules = &engine.config();
-  deps.metrics = &metrics;
-  deps.ready = [&loop] { return loop.Ready(); };
-  deps.broker_reachable = [&loop] { return loop.BrokerReachable(); };
-  deps.wall_ms = WallMs;
-  deps.kafka = cfg.stream.kafka;
+  const api::ApiDeps deps = EngineApiDeps(*store, engine, metrics, loop, cfg.stream.kafka);
   std::unique_ptr<api::ApiServer> http;
   if (Status st = api::ApiServer::Start(cfg.http, deps, &http); !st.ok()) {
     spdlog::error("{}", st.message());

@@ -5,9 +5,22 @@
 #include <atomic>
 #include <string>
 
+#include "api/api_server.h"
 #include "config/app_config.h"
+#include "core/credit_engine.h"
+#include "obs/engine_metrics.h"
+#include "store/credit_store.h"
+#include "stream/stream_engine.h"
 
 namespace creditwatch::app {
+
+// The wall clock in epoch milliseconds: the one clock the engine and the API are given.
+int64_t WallMs();
+
+// What the HTTP API needs from an engine running in this process.
+api::ApiDeps EngineApiDeps(const store::CreditStore& store, const core::CreditEngine& engine,
+                           obs::EngineMetrics& metrics, const stream::StreamEngine& loop,
+                           const std::map<std::string, std::string>& kafka);
 
 // Sets `flag` on SIGINT and SIGTERM.
 void StopOnSignals(std::atomic<bool>* flag);

@@ -15,6 +15,7 @@
 
 #include "api/api_server.h"
 #include "api/customer_view.h"
+#include "app/commands.h"
 #include "app/gen_command.h"
 #include "config/app_config.h"
 #include "core/credit_engine.h"
@@ -27,11 +28,6 @@ namespace creditwatch::app {
 namespace {
 
 constexpr int64_t kDayMs = 86'400'000;
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Counts error-level log lines, so the demo can say whether anything went wrong.
 class ErrorCounter : public spdlog::sinks::base_sink<std::mutex> {
@@ -186,14 +182,7 @@ int RunDemo(const DemoOptions& o, const std::atomic<bool>& stop) {
     spdlog::error("{}", st.message());
     return 2;
   }
-  api::ApiDeps deps;
-  deps.store = store->get();
-  deps.rules = &engine.config();
-  deps.metrics = &metrics;
-  deps.ready = [&loop] { return loop.Ready(); };
-  deps.broker_reachable = [&loop] { return loop.BrokerReachable(); };
-  deps.wall_ms = WallMs;
-  deps.kafka = cfg.stream.kafka;
+  const api::ApiDeps deps = EngineApiDeps(**store, engine, metrics, loop, cfg.stream.kafka);
   std::unique_ptr<api::ApiServer> http;
   api::HttpOptions http_opts = cfg.http;
   http_opts.listen = o.http;
