@@ -42,7 +42,8 @@ function(cw_test)
   target_link_libraries(${ARG_NAME} PRIVATE creditwatch_test_main ${ARG_DEPS})
   cw_warnings(${ARG_NAME})
   foreach(tier unit integration e2e)
+    # A test that matches nothing (e.g. a ';' in its name splits it) must fail, not pass.
     catch_discover_tests(${ARG_NAME} TEST_SPEC "[${tier}]" TEST_PREFIX "${tier}:"
-                         PROPERTIES LABELS ${tier} TIMEOUT 900)
+                         PROPERTIES LABELS ${tier} TIMEOUT 900 FAIL_REGULAR_EXPRESSION "No tests ran")
   endforeach()
 endfunction()

@@ -169,7 +169,7 @@ TEST_CASE("a promise met in time raises nothing", "[unit][core][rules]") {
   CHECK(h.state.promises_size() == 0);
 }
 
-TEST_CASE("payments drifting later raise DETERIORATING; timely ones resolve it", "[unit][core][rules]") {
+TEST_CASE("payments drifting later raise DETERIORATING and timely ones resolve it", "[unit][core][rules]") {
   Harness h;
   Events ev("C-1");
   h.Apply(ev.Customer(kT0, 1'000'000'000));

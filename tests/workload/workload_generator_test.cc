@@ -20,7 +20,7 @@ std::string Stream(workload::WorkloadOptions o, int n) {
 }
 }  // namespace
 
-TEST_CASE("same seed, same bytes; another seed, other bytes", "[unit][workload]") {
+TEST_CASE("same seed gives the same bytes and another seed other bytes", "[unit][workload]") {
   workload::WorkloadOptions o;
   o.customers = 200;
   const std::string a = Stream(o, 5000);
