@@ -117,33 +117,55 @@ double EngineMetrics::Sum(const std::string& family, const std::string& label, c
   return total;
 }
 
-prometheus::Counter& EngineMetrics::EventsConsumed(const std::string& topic, const std::string& type) {
-  return events_consumed_->Add({{"topic", topic}, {"type", type}});
+template <typename M, typename Make>
+M& EngineMetrics::Child(Children<M>& children, std::string_view a, std::string_view b, Make&& make) {
+  thread_local std::string key;
+  key.assign(a);
+  key.push_back('\x1f');
+  key.append(b);
+  std::lock_guard<std::mutex> lock(children.mu);
+  auto it = children.by_key.find(key);
+  if (it == children.by_key.end()) it = children.by_key.emplace(key, &make()).first;
+  return *it->second;
 }
-prometheus::Counter& EngineMetrics::Rejected(const std::string& reason) { return rejected_->Add({{"reason", reason}}); }
+
+prometheus::Counter& EngineMetrics::EventsConsumed(const std::string& topic, const std::string& type) {
+  return Child(events_consumed_children_, topic, type,
+               [&]() -> auto& { return events_consumed_->Add({{"topic", topic}, {"type", type}}); });
+}
+prometheus::Counter& EngineMetrics::Rejected(const std::string& reason) {
+  return Child(rejected_children_, reason, "", [&]() -> auto& { return rejected_->Add({{"reason", reason}}); });
+}
 prometheus::Counter& EngineMetrics::DeadLettered(const std::string& reason) {
-  return dead_lettered_->Add({{"reason", reason}});
+  return Child(dead_lettered_children_, reason, "",
+               [&]() -> auto& { return dead_lettered_->Add({{"reason", reason}}); });
 }
 prometheus::Counter& EngineMetrics::AlertsFired(const std::string& rule, const std::string& severity) {
-  return alerts_fired_->Add({{"rule", rule}, {"severity", severity}});
+  return Child(alerts_fired_children_, rule, severity,
+               [&]() -> auto& { return alerts_fired_->Add({{"rule", rule}, {"severity", severity}}); });
 }
 prometheus::Counter& EngineMetrics::AlertsResolved(const std::string& rule) {
-  return alerts_resolved_->Add({{"rule", rule}});
+  return Child(alerts_resolved_children_, rule, "",
+               [&]() -> auto& { return alerts_resolved_->Add({{"rule", rule}}); });
 }
 prometheus::Counter& EngineMetrics::Orders(const std::string& decision) {
-  return orders_->Add({{"decision", decision}});
+  return Child(orders_children_, decision, "", [&]() -> auto& { return orders_->Add({{"decision", decision}}); });
 }
 prometheus::Counter& EngineMetrics::OutputsProduced(const std::string& kind) {
-  return outputs_produced_->Add({{"kind", kind}});
+  return Child(outputs_produced_children_, kind, "",
+               [&]() -> auto& { return outputs_produced_->Add({{"kind", kind}}); });
 }
 prometheus::Histogram& EngineMetrics::EndToEndLatency(const std::string& kind) {
-  return e2e_latency_->Add({{"kind", kind}}, LatencyBuckets());
+  return Child(e2e_latency_children_, kind, "",
+               [&]() -> auto& { return e2e_latency_->Add({{"kind", kind}}, LatencyBuckets()); });
 }
 prometheus::Gauge& EngineMetrics::AlertsActive(const std::string& rule) {
-  return alerts_active_->Add({{"rule", rule}});
+  return Child(alerts_active_children_, rule, "", [&]() -> auto& { return alerts_active_->Add({{"rule", rule}}); });
 }
 prometheus::Gauge& EngineMetrics::ConsumerLag(const std::string& topic, int partition) {
-  return consumer_lag_->Add({{"topic", topic}, {"partition", std::to_string(partition)}});
+  const std::string p = std::to_string(partition);
+  return Child(consumer_lag_children_, topic, p,
+               [&]() -> auto& { return consumer_lag_->Add({{"topic", topic}, {"partition", p}}); });
 }
 
 }  // namespace creditwatch::obs

@@ -10,7 +10,10 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 namespace creditwatch::obs {
 
@@ -61,6 +64,21 @@ class EngineMetrics {
   prometheus::Gauge& last_event_time_seconds;
 
  private:
+  // A family's children by label values, resolved once: the per-event path pays one
+  // hash probe instead of prometheus-cpp's label-map build and lookup.
+  template <typename M>
+  struct Children {
+    std::mutex mu;
+    std::unordered_map<std::string, M*> by_key;
+  };
+  template <typename M, typename Make>
+  static M& Child(Children<M>& children, std::string_view a, std::string_view b, Make&& make);
+
+  Children<prometheus::Counter> events_consumed_children_, rejected_children_, dead_lettered_children_,
+      alerts_fired_children_, alerts_resolved_children_, orders_children_, outputs_produced_children_;
+  Children<prometheus::Histogram> e2e_latency_children_;
+  Children<prometheus::Gauge> consumer_lag_children_, alerts_active_children_;
+
   prometheus::Family<prometheus::Counter>* events_consumed_;
   prometheus::Family<prometheus::Counter>* rejected_;
   prometheus::Family<prometheus::Counter>* dead_lettered_;
