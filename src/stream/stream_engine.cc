@@ -25,7 +25,9 @@ StreamEngine::StreamEngine(StreamOptions options, const core::CreditEngine& engi
       store_(store),
       metrics_(metrics),
       wall_ms_(std::move(wall_ms)),
-      batch_(store) {
+      batch_(std::make_unique<store::StoreBatch>(store)),
+      inflight_batch_(std::make_unique<store::StoreBatch>(store)),
+      committer_(std::make_unique<store::AsyncCommitter>(store)) {
   // Every labelled series exists from the start, so dashboards and alert rules see zeros
   // rather than no data.
   for (int r = 1; r <= v1::RejectReason_MAX; ++r) {
@@ -151,6 +153,8 @@ void StreamEngine::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::Error
 }
 
 void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
+  // Positions and timers are read from RocksDB: the batch in flight must be in it.
+  if (Status st = FinishInFlight(); !st.ok()) fatal_ = st;
   for (auto* tp : partitions) {
     Cursor cursor;
     bool found = false;
@@ -178,6 +182,7 @@ void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
 void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
   // Finish and commit the batch in flight before the partitions go.
   if (Status st = CommitBatch(); !st.ok()) fatal_ = st;
+  if (Status st = FinishInFlight(); !st.ok()) fatal_ = st;
   std::set<int32_t> gone;
   for (auto* tp : partitions) {
     cursors_.erase({tp->topic(), tp->partition()});
@@ -220,14 +225,14 @@ void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
   const int32_t p = s.partition();
   auto& index = timers_[p];
   if (s.timer_ms() != 0) {
-    batch_.DeleteTimer(p, s.timer_ms(), s.customer_id());
+    batch_->DeleteTimer(p, s.timer_ms(), s.customer_id());
     index.erase({s.timer_ms(), s.customer_id()});
     if (next_wake_ms == 0) --timers_pending_;
   } else if (next_wake_ms != 0) {
     ++timers_pending_;
   }
   if (next_wake_ms != 0) {
-    batch_.PutTimer(p, next_wake_ms, s.customer_id());
+    batch_->PutTimer(p, next_wake_ms, s.customer_id());
     index.insert({next_wake_ms, s.customer_id()});
   }
   s.set_timer_ms(next_wake_ms);
@@ -256,7 +261,7 @@ void StreamEngine::Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, 
     h->set_value(hv);
   }
   const uint64_t seq = next_seq_++;
-  batch_.PutOutbox(seq, rec);
+  batch_->PutOutbox(seq, rec);
   batch_outbox_.emplace_back(seq, std::move(rec));
   ++outbox_depth_;
   ++batch_ops_;
@@ -393,7 +398,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     if (Status st = FireTimers(key.second, now, /*exhaustive=*/true); !st.ok()) return st;
   }
   if (!e.event_id().empty()) {
-    bool seen = batch_event_ids_.count(e.event_id()) > 0;
+    bool seen = batch_event_ids_.count(e.event_id()) > 0 || inflight_event_ids_.count(e.event_id()) > 0;
     if (!seen) {
       if (Status st = store_.SeenEvent(e.event_id(), &seen); !st.ok()) return st;
     }
@@ -426,7 +431,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
                  r.unknown_allocations);
   }
   batch_event_ids_.insert(e.event_id());
-  batch_.PutEventId(e.event_id(), wall);
+  batch_->PutEventId(e.event_id(), wall);
   metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
   Emit(out_, was_hold, c->state, e.event_time_ms());
   Reschedule(*c, r.next_wake_ms);
@@ -443,27 +448,30 @@ Status StreamEngine::CommitBatch() {
   for (const auto& id : dirty_) {
     auto it = cache_.find(id);
     if (it == cache_.end()) continue;
-    batch_.PutCustomer(id, it->second.state);
+    batch_->PutCustomer(id, it->second.state);
     it->second.dirty = false;
   }
   dirty_.clear();
   for (auto& [key, cursor] : cursors_) {
     if (!cursor.dirty) continue;
-    batch_.PutPosition(key.first, key.second, cursor.pos);
+    batch_->PutPosition(key.first, key.second, cursor.pos);
     cursor.dirty = false;
   }
-  for (uint64_t seq : acked) batch_.DeleteOutbox(seq);
+  for (uint64_t seq : acked) batch_->DeleteOutbox(seq);
   outbox_depth_ -= static_cast<int64_t>(acked.size());
-  batch_.PutCounter(kOnHoldCounter, on_hold_);
+  batch_->PutCounter(kOnHoldCounter, on_hold_);
   for (const auto& [rule, n] : active_alerts_)
-    batch_.PutCounter("active/" + v1::Rule_Name(static_cast<v1::Rule>(rule)), n);
-  batch_.PutCounter(kTimersCounter, timers_pending_);
-  if (Status st = store_.Commit(batch_); !st.ok()) return st;
+    batch_->PutCounter("active/" + v1::Rule_Name(static_cast<v1::Rule>(rule)), n);
+  batch_->PutCounter(kTimersCounter, timers_pending_);
+  // One batch in flight: the previous one must be durable, and its outputs handed to
+  // the producer, before this one is written.
+  if (Status st = FinishInFlight(); !st.ok()) return st;
+  std::swap(batch_, inflight_batch_);
+  inflight_outbox_.swap(batch_outbox_);
+  inflight_event_ids_.swap(batch_event_ids_);
+  committer_->Submit(inflight_batch_.get());
   metrics_.batches.Increment();
   batch_ops_ = 0;
-  batch_event_ids_.clear();
-  for (auto& [seq, rec] : batch_outbox_) drainer_->Send(seq, std::move(rec));
-  batch_outbox_.clear();
   ++batch_no_;
   // Bounded memory: drop the customers not used in the last batches (all are clean now).
   if (cache_.size() > options_.cache_customers) {
@@ -477,6 +485,15 @@ Status StreamEngine::CommitBatch() {
     metrics_.AlertsActive(v1::Rule_Name(static_cast<v1::Rule>(rule))).Set(static_cast<double>(n));
   }
   metrics_.timers_pending.Set(static_cast<double>(timers_pending_));
+  return Status::Ok();
+}
+
+Status StreamEngine::FinishInFlight() {
+  if (!committer_->InFlight()) return Status::Ok();
+  if (Status st = committer_->Wait(); !st.ok()) return st;
+  for (auto& [seq, rec] : inflight_outbox_) drainer_->Send(seq, std::move(rec));
+  inflight_outbox_.clear();
+  inflight_event_ids_.clear();
   return Status::Ok();
 }
 
@@ -508,6 +525,9 @@ void StreamEngine::Periodic() {
 
 Status StreamEngine::Run(const std::atomic<bool>& stop) {
   while (!stop.load() && fatal_.ok()) {
+    if (committer_->Done()) {
+      if (Status st = FinishInFlight(); !st.ok()) return st;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     if (options_.time_mode == TimeMode::kLive) {
       const int64_t now = wall_ms_();
@@ -518,7 +538,9 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
       }
     }
     for (int i = 0; i < options_.max_batch && fatal_.ok(); ++i) {
-      std::unique_ptr<RdKafka::Message> msg(consumer_->consume(i == 0 ? options_.poll_timeout_ms : 0));
+      // While a batch is being written, wait briefly so its outputs go out soon after.
+      const int timeout = i > 0 ? 0 : committer_->InFlight() ? 1 : options_.poll_timeout_ms;
+      std::unique_ptr<RdKafka::Message> msg(consumer_->consume(timeout));
       const ErrorClass cls = Classify(msg->err());
       if (cls == ErrorClass::kNone) {
         if (Status st = ProcessMessage(*msg); !st.ok()) return st;
@@ -550,9 +572,11 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
   if (!fatal_.ok()) return fatal_;
   spdlog::info("stopping: committing the last batch and draining {} outputs", drainer_->InFlight());
   if (Status st = CommitBatch(); !st.ok()) return st;
+  if (Status st = FinishInFlight(); !st.ok()) return st;
   const bool drained = drainer_->Drain(options_.shutdown_drain_ms);
   if (!drained) spdlog::warn("{} outputs not acknowledged yet; they stay in the outbox", drainer_->InFlight());
   if (Status st = CommitBatch(); !st.ok()) return st;
+  if (Status st = FinishInFlight(); !st.ok()) return st;
   consumer_->close();
   consumer_.reset();
   ready_ = false;

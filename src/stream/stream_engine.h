@@ -1,7 +1,8 @@
 // StreamEngine: the engine loop. Consumes the input topics as one consumer group, folds
 // each event into its customer's state through the CreditEngine, fires due deadline
 // timers through the same path, and commits each poll batch (states, timers, event ids,
-// input positions, outbox) in one atomic RocksDB write before producing the outputs.
+// input positions, outbox) in one atomic RocksDB write before producing the outputs;
+// the write of one batch overlaps the folding of the next.
 // Positions come from RocksDB, never from the group's committed offsets, so a restart
 // or crash applies every input exactly once. Not thread-safe: Start and Run belong to
 // one thread; Ready() may be read from any thread.
@@ -23,6 +24,7 @@
 #include "core/credit_engine.h"
 #include "core/status.h"
 #include "obs/engine_metrics.h"
+#include "store/async_committer.h"
 #include "store/credit_store.h"
 #include "stream/outbox_drainer.h"
 #include "stream/stream_options.h"
@@ -71,6 +73,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
                int64_t cause_time_ms, std::vector<std::pair<std::string, std::string>> headers = {});
   void DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail);
   Status CommitBatch();
+  // Waits for the batch in flight and hands its outputs to the producer.
+  Status FinishInFlight();
   void Periodic();
   void OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);
   void OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions);
@@ -92,9 +96,15 @@ class StreamEngine : public RdKafka::RebalanceCb {
   // The deadline index of the assigned partitions, in memory; RocksDB holds the durable
   // copy (written in the same batch as the states) and is read once per assignment.
   std::map<int32_t, std::set<std::pair<int64_t, std::string>>> timers_;
-  store::StoreBatch batch_;
+  // The batch being folded, and the one RocksDB is writing meanwhile (pipelined: its
+  // outputs go to the producer only once it is durable; its event ids still count).
+  std::unique_ptr<store::StoreBatch> batch_;
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> batch_outbox_;
   std::unordered_set<std::string> batch_event_ids_;
+  std::unique_ptr<store::StoreBatch> inflight_batch_;
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> inflight_outbox_;
+  std::unordered_set<std::string> inflight_event_ids_;
+  std::unique_ptr<store::AsyncCommitter> committer_;  // after the batches: joined first
   size_t batch_ops_ = 0;
   uint64_t next_seq_ = 1;
   uint64_t batch_no_ = 0;

@@ -1,0 +1,57 @@
+#include "store/async_committer.h"
+
+namespace creditwatch::store {
+
+AsyncCommitter::AsyncCommitter(CreditStore& store) : store_(store), thread_([this] { Loop(); }) {}
+
+AsyncCommitter::~AsyncCommitter() {
+  static_cast<void>(Wait());  // the caller has seen (or chose to drop) the result
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void AsyncCommitter::Submit(StoreBatch* batch) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_ = batch;
+    finished_ = false;
+  }
+  in_flight_ = true;
+  cv_.notify_all();
+}
+
+Status AsyncCommitter::Wait() {
+  if (!in_flight_) return Status::Ok();
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return finished_; });
+  in_flight_ = false;
+  return result_;
+}
+
+bool AsyncCommitter::Done() {
+  if (!in_flight_) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  return finished_;
+}
+
+void AsyncCommitter::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stop_ || pending_ != nullptr; });
+    if (pending_ == nullptr) return;  // stopping, nothing left
+    StoreBatch* batch = pending_;
+    lock.unlock();
+    Status st = store_.Commit(*batch);
+    lock.lock();
+    pending_ = nullptr;
+    result_ = std::move(st);
+    finished_ = true;
+    cv_.notify_all();
+  }
+}
+
+}  // namespace creditwatch::store
