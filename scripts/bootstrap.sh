@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential cmake pkg-config
   librdkafka-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
-  libcli11-dev libspdlog-dev libfmt-dev
+  libcli11-dev libspdlog-dev libfmt-dev libjemalloc-dev
 )
 test_pkgs=(
   catch2 librapidcheck-dev libbenchmark-dev clang-format
