@@ -130,42 +130,65 @@ M& EngineMetrics::Child(Children<M>& children, std::string_view a, std::string_v
 }
 
 prometheus::Counter& EngineMetrics::EventsConsumed(const std::string& topic, const std::string& type) {
-  return Child(events_consumed_children_, topic, type,
-               [&]() -> auto& { return events_consumed_->Add({{"topic", topic}, {"type", type}}); });
+  return Child(
+      events_consumed_children_, topic, type, [&]() -> auto& {
+        return events_consumed_->Add({{"topic", topic}, {"type", type}});
+      });
 }
 prometheus::Counter& EngineMetrics::Rejected(const std::string& reason) {
-  return Child(rejected_children_, reason, "", [&]() -> auto& { return rejected_->Add({{"reason", reason}}); });
+  return Child(
+      rejected_children_, reason, "", [&]() -> auto& {
+        return rejected_->Add({{"reason", reason}});
+      });
 }
 prometheus::Counter& EngineMetrics::DeadLettered(const std::string& reason) {
-  return Child(dead_lettered_children_, reason, "",
-               [&]() -> auto& { return dead_lettered_->Add({{"reason", reason}}); });
+  return Child(
+      dead_lettered_children_, reason, "", [&]() -> auto& {
+        return dead_lettered_->Add({{"reason", reason}});
+      });
 }
 prometheus::Counter& EngineMetrics::AlertsFired(const std::string& rule, const std::string& severity) {
-  return Child(alerts_fired_children_, rule, severity,
-               [&]() -> auto& { return alerts_fired_->Add({{"rule", rule}, {"severity", severity}}); });
+  return Child(
+      alerts_fired_children_, rule, severity, [&]() -> auto& {
+        return alerts_fired_->Add({{"rule", rule}, {"severity", severity}});
+      });
 }
 prometheus::Counter& EngineMetrics::AlertsResolved(const std::string& rule) {
-  return Child(alerts_resolved_children_, rule, "",
-               [&]() -> auto& { return alerts_resolved_->Add({{"rule", rule}}); });
+  return Child(
+      alerts_resolved_children_, rule, "", [&]() -> auto& {
+        return alerts_resolved_->Add({{"rule", rule}});
+      });
 }
 prometheus::Counter& EngineMetrics::Orders(const std::string& decision) {
-  return Child(orders_children_, decision, "", [&]() -> auto& { return orders_->Add({{"decision", decision}}); });
+  return Child(
+      orders_children_, decision, "", [&]() -> auto& {
+        return orders_->Add({{"decision", decision}});
+      });
 }
 prometheus::Counter& EngineMetrics::OutputsProduced(const std::string& kind) {
-  return Child(outputs_produced_children_, kind, "",
-               [&]() -> auto& { return outputs_produced_->Add({{"kind", kind}}); });
+  return Child(
+      outputs_produced_children_, kind, "", [&]() -> auto& {
+        return outputs_produced_->Add({{"kind", kind}});
+      });
 }
 prometheus::Histogram& EngineMetrics::EndToEndLatency(const std::string& kind) {
-  return Child(e2e_latency_children_, kind, "",
-               [&]() -> auto& { return e2e_latency_->Add({{"kind", kind}}, LatencyBuckets()); });
+  return Child(
+      e2e_latency_children_, kind, "", [&]() -> auto& {
+        return e2e_latency_->Add({{"kind", kind}}, LatencyBuckets());
+      });
 }
 prometheus::Gauge& EngineMetrics::AlertsActive(const std::string& rule) {
-  return Child(alerts_active_children_, rule, "", [&]() -> auto& { return alerts_active_->Add({{"rule", rule}}); });
+  return Child(
+      alerts_active_children_, rule, "", [&]() -> auto& {
+        return alerts_active_->Add({{"rule", rule}});
+      });
 }
 prometheus::Gauge& EngineMetrics::ConsumerLag(const std::string& topic, int partition) {
   const std::string p = std::to_string(partition);
-  return Child(consumer_lag_children_, topic, p,
-               [&]() -> auto& { return consumer_lag_->Add({{"topic", topic}, {"partition", p}}); });
+  return Child(
+      consumer_lag_children_, topic, p, [&]() -> auto& {
+        return consumer_lag_->Add({{"topic", topic}, {"partition", p}});
+      });
 }
 
 }  // namespace creditwatch::obs

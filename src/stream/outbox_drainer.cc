@@ -20,8 +20,10 @@ const char* OutputKindName(v1::OutboxRecord::Kind kind) {
 }
 
 Status OutboxDrainer::Create(const StreamOptions& options, obs::EngineMetrics* metrics,
-                             std::function<int64_t()> wall_ms, std::unique_ptr<OutboxDrainer>* out) {
-  std::unique_ptr<OutboxDrainer> d(new OutboxDrainer(options, metrics, std::move(wall_ms)));
+                             std::function<int64_t()> wall_ms, const store::CreditStore* store,
+                             std::unique_ptr<OutboxDrainer>* out) {
+  std::unique_ptr<OutboxDrainer> d(new OutboxDrainer(options, metrics, std::move(wall_ms), store));
+  d->pending_.reserve(1 << 14);
   // Defaults first; the user's properties override them.
   const std::map<std::string, std::string> defaults = {{"enable.idempotence", "true"},
                                                        {"acks", "all"},
@@ -55,20 +57,23 @@ const std::string& OutboxDrainer::TopicOf(v1::OutboxRecord::Kind kind) const {
   }
 }
 
-void OutboxDrainer::Send(uint64_t seq, v1::OutboxRecord record) {
-  auto [it, inserted] = pending_.insert_or_assign(seq, std::move(record));
-  Produce(seq, it->second);
+void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) {
+  pending_[seq] = Unacked{record.kind(), record.event_time_ms()};
+  Produce(seq, record);
 }
 
-void OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
+bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
+  const char* kind = OutputKindName(r.kind());
   for (;;) {
     RdKafka::Headers* headers = RdKafka::Headers::create();
+    headers->add("creditwatch.output_id", r.output_id());
+    headers->add("creditwatch.kind", kind);
     for (const auto& h : r.headers()) headers->add(h.key(), h.value().data(), h.value().size());
     const RdKafka::ErrorCode err =
         producer_->produce(TopicOf(r.kind()), RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
                            const_cast<char*>(r.value().data()), r.value().size(), r.key().data(), r.key().size(), 0,
                            headers, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
-    if (err == RdKafka::ERR_NO_ERROR) return;
+    if (err == RdKafka::ERR_NO_ERROR) return true;
     delete headers;  // not taken over on failure
     if (err == RdKafka::ERR__QUEUE_FULL) {
       producer_->poll(10);
@@ -77,7 +82,7 @@ void OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
     metrics_->produce_errors.Increment();
     spdlog::error("producing output {} to {}: {}", r.output_id(), TopicOf(r.kind()), RdKafka::err2str(err));
     failed_.push_back(seq);
-    return;
+    return false;
   }
 }
 
@@ -87,14 +92,15 @@ void OutboxDrainer::dr_cb(RdKafka::Message& message) {
   if (it == pending_.end()) return;
   if (message.err() != RdKafka::ERR_NO_ERROR) {
     metrics_->produce_errors.Increment();
-    spdlog::warn("delivery of output {} failed ({}); it will be sent again", it->second.output_id(), message.errstr());
+    spdlog::warn("delivery of outbox record {} to {} failed ({}); it will be sent again", seq, message.topic_name(),
+                 message.errstr());
     failed_.push_back(seq);
     return;
   }
-  const char* kind = OutputKindName(it->second.kind());
+  const char* kind = OutputKindName(it->second.kind);
   metrics_->OutputsProduced(kind).Increment();
-  if (it->second.event_time_ms() > 0) {
-    const int64_t latency_ms = wall_ms_() - it->second.event_time_ms();
+  if (it->second.event_time_ms > 0) {
+    const int64_t latency_ms = wall_ms_() - it->second.event_time_ms;
     if (latency_ms >= 0) metrics_->EndToEndLatency(kind).Observe(static_cast<double>(latency_ms) / 1000.0);
   }
   acked_.push_back(seq);
@@ -106,15 +112,22 @@ void OutboxDrainer::Poll() {
   if (failed_.empty()) return;
   std::vector<uint64_t> retry;
   retry.swap(failed_);
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
   for (uint64_t seq : retry) {
-    auto it = pending_.find(seq);
-    if (it != pending_.end()) Produce(seq, it->second);
+    if (pending_.count(seq) == 0) continue;
+    if (Status st = store_->ScanOutbox(seq, 1, &page); !st.ok() || page.empty() || page[0].first != seq) {
+      spdlog::error("outbox record {} cannot be read back for a retry: {}", seq, st.ok() ? "it is gone" : st.message());
+      pending_.erase(seq);
+      continue;
+    }
+    Produce(seq, page[0].second);
   }
 }
 
 std::vector<uint64_t> OutboxDrainer::TakeAcked() {
   std::vector<uint64_t> out;
   out.swap(acked_);
+  acked_.reserve(out.capacity());
   return out;
 }
 

@@ -1,32 +1,36 @@
 // OutboxDrainer: produces committed outbox records with an idempotent producer and
 // reports which the broker acknowledged, so the engine deletes them in its next batch.
-// A record whose delivery fails is produced again. Not thread-safe: used by the engine
-// loop only; delivery reports are served by Poll().
+// A record whose delivery fails is read back from the outbox and produced again; only
+// its kind and cause time stay in memory while it is in flight. Every record carries
+// the headers creditwatch.output_id and creditwatch.kind. Not thread-safe: used by the
+// engine loop only; delivery reports are served by Poll().
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
 #include "creditwatch/v1/engine.pb.h"
 #include "obs/engine_metrics.h"
+#include "store/credit_store.h"
 #include "stream/stream_options.h"
 
 namespace creditwatch::stream {
 
 class OutboxDrainer : public RdKafka::DeliveryReportCb {
  public:
+  // `store` holds the outbox the records come from (read back for retries).
   static Status Create(const StreamOptions& options, obs::EngineMetrics* metrics, std::function<int64_t()> wall_ms,
-                       std::unique_ptr<OutboxDrainer>* out);
+                       const store::CreditStore* store, std::unique_ptr<OutboxDrainer>* out);
   ~OutboxDrainer() override;
 
   // Produces a record that is durably in the outbox under `seq`.
-  void Send(uint64_t seq, v1::OutboxRecord record);
+  void Send(uint64_t seq, const v1::OutboxRecord& record);
   // Serves delivery reports and re-sends failed records.
   void Poll();
   // Sequence numbers acknowledged since the last call.
@@ -39,16 +43,23 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   void dr_cb(RdKafka::Message& message) override;
 
  private:
-  OutboxDrainer(const StreamOptions& options, obs::EngineMetrics* metrics, std::function<int64_t()> wall_ms)
-      : options_(options), metrics_(metrics), wall_ms_(std::move(wall_ms)) {}
-  void Produce(uint64_t seq, const v1::OutboxRecord& record);
+  struct Unacked {
+    v1::OutboxRecord::Kind kind;
+    int64_t event_time_ms;
+  };
+  OutboxDrainer(const StreamOptions& options, obs::EngineMetrics* metrics, std::function<int64_t()> wall_ms,
+                const store::CreditStore* store)
+      : options_(options), metrics_(metrics), wall_ms_(std::move(wall_ms)), store_(store) {}
+  // False when the producer refused the record (it is then in failed_).
+  bool Produce(uint64_t seq, const v1::OutboxRecord& record);
   const std::string& TopicOf(v1::OutboxRecord::Kind kind) const;
 
   StreamOptions options_;
   obs::EngineMetrics* metrics_;
   std::function<int64_t()> wall_ms_;
+  const store::CreditStore* store_;
   std::unique_ptr<RdKafka::Producer> producer_;
-  std::map<uint64_t, v1::OutboxRecord> pending_;  // in flight, by seq
+  std::unordered_map<uint64_t, Unacked> pending_;  // by seq
   std::vector<uint64_t> acked_;
   std::vector<uint64_t> failed_;
 };

@@ -63,7 +63,7 @@ StreamEngine::~StreamEngine() {
 }
 
 Status StreamEngine::Start() {
-  if (Status st = OutboxDrainer::Create(options_, &metrics_, wall_ms_, &drainer_); !st.ok()) return st;
+  if (Status st = OutboxDrainer::Create(options_, &metrics_, wall_ms_, &store_, &drainer_); !st.ok()) return st;
 
   // The brokers must answer within the bounded wait, and every topic must exist.
   RdKafka::Metadata* md = nullptr;
@@ -101,7 +101,7 @@ Status StreamEngine::Start() {
     if (Status st = store_.ScanOutbox(from, 10000, &page); !st.ok()) return st;
     for (auto& [seq, rec] : page) {
       from = seq + 1;
-      drainer_->Send(seq, std::move(rec));
+      drainer_->Send(seq, rec);
       ++resent;
     }
   } while (page.size() == 10000);
@@ -249,12 +249,6 @@ void StreamEngine::Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, 
   rec.set_output_id(output_id);
   rec.set_event_time_ms(cause_time_ms);
   rec.set_created_ms(wall_ms_());
-  auto* id = rec.add_headers();
-  id->set_key("creditwatch.output_id");
-  id->set_value(output_id);
-  auto* k = rec.add_headers();
-  k->set_key("creditwatch.kind");
-  k->set_value(OutputKindName(kind));
   for (auto& [hk, hv] : headers) {
     auto* h = rec.add_headers();
     h->set_key(hk);
@@ -370,7 +364,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   cursor.dirty = true;
   ++batch_ops_;
 
-  v1::Envelope e;
+  v1::Envelope& e = envelope_;  // reused: parsing keeps the string buffers of the last event
   if (!e.ParseFromArray(msg.payload(), static_cast<int>(msg.len()))) {
     DeadLetter(msg, v1::UNDECODABLE, "the record is not a creditwatch.v1.Envelope");
     return Status::Ok();
@@ -491,7 +485,7 @@ Status StreamEngine::CommitBatch() {
 Status StreamEngine::FinishInFlight() {
   if (!committer_->InFlight()) return Status::Ok();
   if (Status st = committer_->Wait(); !st.ok()) return st;
-  for (auto& [seq, rec] : inflight_outbox_) drainer_->Send(seq, std::move(rec));
+  for (const auto& [seq, rec] : inflight_outbox_) drainer_->Send(seq, rec);
   inflight_outbox_.clear();
   inflight_event_ids_.clear();
   return Status::Ok();

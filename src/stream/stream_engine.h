@@ -115,6 +115,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   int64_t last_periodic_ms_ = 0;
   Status fatal_;
   core::StepOutputs out_;
+  v1::Envelope envelope_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> broker_ok_{false};
 };

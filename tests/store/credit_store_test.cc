@@ -3,26 +3,12 @@
 #include <filesystem>
 
 #include "store/credit_store.h"
+#include "support/temp_store.h"
 
 using namespace creditwatch;
 
 namespace {
-struct TempStore {
-  TempStore() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cw-store-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-    options.data_dir = dir;
-    options.block_cache_bytes = 8 << 20;
-    REQUIRE(store::CreditStore::Open(options, &db).ok());
-  }
-  ~TempStore() {
-    db.reset();
-    std::filesystem::remove_all(dir);
-  }
-  std::string dir;
-  store::StoreOptions options;
-  std::unique_ptr<store::CreditStore> db;
-};
+using testing::TempStore;
 }  // namespace
 
 TEST_CASE("a batch commits states, timers, positions, outbox and counters together", "[integration][store]") {

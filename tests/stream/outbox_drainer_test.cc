@@ -1,0 +1,128 @@
+#include <librdkafka/rdkafka.h>
+// clang-format off: the mock API must follow rdkafka.h
+#include <librdkafka/rdkafka_mock.h>
+// clang-format on
+#include <librdkafka/rdkafkacpp.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "obs/engine_metrics.h"
+#include "store/credit_store.h"
+#include "stream/embedded_broker.h"
+#include "stream/outbox_drainer.h"
+#include "support/temp_store.h"
+
+using namespace creditwatch;
+
+namespace {
+
+using testing::TempStore;
+
+v1::OutboxRecord Alert(const std::string& customer, const std::string& output_id) {
+  v1::OutboxRecord r;
+  r.set_kind(v1::OutboxRecord::ALERT);
+  r.set_key(customer);
+  r.set_value("alert bytes of " + output_id);
+  r.set_output_id(output_id);
+  r.set_event_time_ms(1);
+  return r;
+}
+
+// Every record on `topic`: output id header -> (kind header, value).
+std::map<std::string, std::pair<std::string, std::string>> ReadAll(const std::string& bootstrap,
+                                                                   const std::string& topic, size_t want) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  conf->set("group.id", "drainer-test-reader", err);
+  conf->set("auto.offset.reset", "earliest", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+  c->subscribe({topic});
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(c->consume(200));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    std::string id;
+    std::string kind;
+    if (RdKafka::Headers* h = m->headers(); h != nullptr) {
+      for (const auto& hdr : h->get_all()) {
+        const std::string v(static_cast<const char*>(hdr.value()), hdr.value_size());
+        if (hdr.key() == "creditwatch.output_id") id = v;
+        if (hdr.key() == "creditwatch.kind") kind = v;
+      }
+    }
+    out[id] = {kind, std::string(static_cast<const char*>(m->payload()), m->len())};
+  }
+  c->close();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a delivery that fails is read back from the outbox and sent again", "[integration][stream]") {
+  stream::BrokerOptions bo;
+  bo.partitions = 2;
+  stream::StreamOptions so;
+  bo.topics = {so.topics.alerts, so.topics.block_status, so.topics.order_decisions, so.topics.dead_letter};
+  std::unique_ptr<stream::EmbeddedBroker> broker;
+  REQUIRE(stream::EmbeddedBroker::Start(bo, &broker).ok());
+  so.kafka = {{"bootstrap.servers", broker->bootstraps()}};
+  so.kafka_producer = {{"message.timeout.ms", "1500"}};
+
+  TempStore t;
+  const std::vector<std::string> ids = {"C-1/OVER_LIMIT/1-firing", "C-2/OVER_LIMIT/1-firing",
+                                        "C-3/PAYMENT_BOUNCED/1-firing"};
+  store::StoreBatch b(*t.db);
+  for (size_t i = 0; i < ids.size(); ++i) b.PutOutbox(i + 1, Alert("C-" + std::to_string(i + 1), ids[i]));
+  REQUIRE(t.db->Commit(b).ok());
+
+  obs::EngineMetrics metrics;
+  std::unique_ptr<stream::OutboxDrainer> drainer;
+  REQUIRE(stream::OutboxDrainer::Create(
+              so, &metrics, [] { return int64_t{1000}; }, t.db.get(), &drainer)
+              .ok());
+
+  // The broker goes away before anything is delivered: every delivery times out.
+  auto* mcluster = static_cast<rd_kafka_mock_cluster_t*>(broker->mock_cluster());
+  REQUIRE(rd_kafka_mock_broker_set_down(mcluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
+  REQUIRE(t.db->ScanOutbox(0, 10, &page).ok());
+  REQUIRE(page.size() == ids.size());
+  for (const auto& [seq, rec] : page) drainer->Send(seq, rec);
+  const auto fail_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (metrics.produce_errors.Value() < static_cast<double>(ids.size()) &&
+         std::chrono::steady_clock::now() < fail_deadline) {
+    drainer->Poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(metrics.produce_errors.Value() >= static_cast<double>(ids.size()));
+  CHECK(drainer->TakeAcked().empty());
+  CHECK(drainer->InFlight() == ids.size());
+
+  // Back up: the retries (read back from RocksDB) are delivered and acknowledged.
+  REQUIRE(rd_kafka_mock_broker_set_up(mcluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::set<uint64_t> acked;
+  const auto ok_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (acked.size() < ids.size() && std::chrono::steady_clock::now() < ok_deadline) {
+    drainer->Poll();
+    for (uint64_t seq : drainer->TakeAcked()) acked.insert(seq);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(acked == std::set<uint64_t>{1, 2, 3});
+  CHECK(drainer->InFlight() == 0);
+  CHECK(metrics.Sum("creditwatch_outputs_produced_total", "kind", "alert") == 3);
+
+  const auto got = ReadAll(broker->bootstraps(), so.topics.alerts, ids.size());
+  REQUIRE(got.size() == ids.size());
+  for (const auto& id : ids) {
+    REQUIRE(got.count(id) == 1);
+    CHECK(got.at(id).first == "alert");
+    CHECK(got.at(id).second == "alert bytes of " + id);
+  }
+}
