@@ -28,6 +28,8 @@ StreamEngine::StreamEngine(StreamOptions options, const core::CreditEngine& engi
       batch_(std::make_unique<store::StoreBatch>(store)),
       inflight_batch_(std::make_unique<store::StoreBatch>(store)),
       committer_(std::make_unique<store::AsyncCommitter>(store)) {
+  batch_event_ids_.reserve(static_cast<size_t>(options_.max_batch) * 2);
+  inflight_event_ids_.reserve(static_cast<size_t>(options_.max_batch) * 2);
   // Every labelled series exists from the start, so dashboards and alert rules see zeros
   // rather than no data.
   for (int r = 1; r <= v1::RejectReason_MAX; ++r) {
@@ -207,6 +209,7 @@ int64_t StreamEngine::Watermark(int32_t partition) const {
 Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cached** out) {
   auto [it, inserted] = cache_.try_emplace(customer_id);
   if (inserted) {
+    it->second.id = &it->first;
     bool found = false;
     if (Status st = store_.GetCustomer(customer_id, &it->second.state, &found); !st.ok()) {
       cache_.erase(it);
@@ -217,6 +220,12 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
   it->second.touched = batch_no_;
   *out = &it->second;
   return Status::Ok();
+}
+
+void StreamEngine::MarkDirty(Cached& c) {
+  if (c.dirty || c.id == nullptr) return;  // no id: nothing to store
+  c.dirty = true;
+  dirty_.push_back(&c);
 }
 
 void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
@@ -340,10 +349,7 @@ Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhausti
     ++fired;
     Emit(out_, was_hold, c->state, fire_ms);
     Reschedule(*c, r.next_wake_ms);
-    if (!c->dirty) {
-      c->dirty = true;
-      dirty_.push_back(customer);
-    }
+    MarkDirty(*c);
   }
   return Status::Ok();
 }
@@ -429,21 +435,16 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
   Emit(out_, was_hold, c->state, e.event_time_ms());
   Reschedule(*c, r.next_wake_ms);
-  if (!c->dirty) {
-    c->dirty = true;
-    dirty_.push_back(e.customer_id());
-  }
+  MarkDirty(*c);
   return Status::Ok();
 }
 
 Status StreamEngine::CommitBatch() {
   const std::vector<uint64_t> acked = drainer_ ? drainer_->TakeAcked() : std::vector<uint64_t>{};
   if (batch_ops_ == 0 && dirty_.empty() && acked.empty()) return Status::Ok();
-  for (const auto& id : dirty_) {
-    auto it = cache_.find(id);
-    if (it == cache_.end()) continue;
-    batch_->PutCustomer(id, it->second.state);
-    it->second.dirty = false;
+  for (Cached* c : dirty_) {
+    batch_->PutCustomer(*c->id, c->state);
+    c->dirty = false;
   }
   dirty_.clear();
   for (auto& [key, cursor] : cursors_) {

@@ -53,6 +53,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
 
  private:
   struct Cached {
+    const std::string* id = nullptr;  // the cache key (node-based map: stable until erased)
     v1::CustomerState state;
     bool dirty = false;
     uint64_t touched = 0;  // batch number of the last use
@@ -68,6 +69,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   Status LoadTimers(int32_t partition);
   Status Load(const std::string& customer_id, int32_t partition, Cached** out);
   void Reschedule(Cached& c, int64_t next_wake_ms);
+  void MarkDirty(Cached& c);
   void Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms);
   void Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value, const std::string& output_id,
                int64_t cause_time_ms, std::vector<std::pair<std::string, std::string>> headers = {});
@@ -90,7 +92,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   std::unique_ptr<OutboxDrainer> drainer_;
 
   std::unordered_map<std::string, Cached> cache_;
-  std::vector<std::string> dirty_;
+  std::vector<Cached*> dirty_;  // entries are not evicted before the batch is committed
   std::map<TopicPartitionKey, Cursor> cursors_;
   std::map<int32_t, int64_t> watermarks_;  // event-time mode, per partition
   // The deadline index of the assigned partitions, in memory; RocksDB holds the durable
