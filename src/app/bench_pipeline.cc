@@ -128,9 +128,9 @@ void Produce(RdKafka::Producer& p, const std::string& topic, int32_t partition, 
 }
 
 // Consume the input and re-produce the same bytes: no decoding, no state.
-double RawCeiling(const std::string& bootstrap, int64_t n) {
+double RawCeiling(const std::string& bootstrap, int64_t n, int run) {
   auto cconf = Conf({{"bootstrap.servers", bootstrap},
-                     {"group.id", "bench-raw-ceiling"},
+                     {"group.id", fmt::format("bench-raw-ceiling-{}", run)},
                      {"auto.offset.reset", "earliest"},
                      {"enable.auto.commit", "false"}});
   std::string err;
@@ -252,6 +252,14 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
   Report report;
   const std::string machine = Machine();
   std::string dir = o.work_dir;
+  if (!dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      fmt::print(stderr, "work directory '{}': {}\n", dir, ec.message());
+      return 2;
+    }
+  }
   if (dir.empty()) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "creditwatch-bench-XXXXXX").string();
     dir = mkdtemp(tmpl.data());
@@ -289,9 +297,15 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
   }
   producer->flush(120000);
 
-  // Phase 1: the raw ceiling.
-  const double ceiling = RawCeiling(bootstrap, o.events);
-  report.Add("raw_ceiling_throughput", ceiling, "events/s", 1.0, "consume + re-produce the same bytes");
+  // Phase 1: the raw ceiling, the median of three runs (a fresh consumer group each):
+  // single runs on the embedded broker vary by a factor of two.
+  std::vector<double> ceilings;
+  for (int run = 0; run < 3; ++run) ceilings.push_back(RawCeiling(bootstrap, o.events, run));
+  std::sort(ceilings.begin(), ceilings.end());
+  const double ceiling = ceilings[1];
+  report.Add("raw_ceiling_throughput", ceiling, "events/s", 1.0,
+             fmt::format("consume + re-produce the same bytes; median of {:.0f} {:.0f} {:.0f}", ceilings[0],
+                         ceilings[1], ceilings[2]));
 
   // Phase 2: the engine on the same records.
   const std::string cfg = WriteConfig(dir, "engine", bootstrap, dir + "/data", "creditwatch");

@@ -5,11 +5,11 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -51,17 +51,20 @@ std::string PositionKey(std::string_view topic, int32_t partition) {
   AppendBE32(k, static_cast<uint32_t>(partition));
   return k;
 }
+// Event ids are keyed behind their event time: a re-sent event carries the same time, so
+// the point lookup still finds it, and keys arrive almost in order, so the memtable
+// appends, flushes need no sort and SST files hardly overlap.
+std::string EventIdKey(std::string_view event_id, int64_t event_time_ms) {
+  std::string k;
+  k.reserve(8 + event_id.size());
+  AppendBE64(k, static_cast<uint64_t>(std::max<int64_t>(event_time_ms, 0)));
+  k.append(event_id);
+  return k;
+}
 std::string OutboxKey(uint64_t seq) {
   std::string k;
   AppendBE64(k, seq);
   return k;
-}
-
-// Scans of column families with a hash memtable must ask for key order explicitly.
-rocksdb::ReadOptions TotalOrder() {
-  rocksdb::ReadOptions ro;
-  ro.total_order_seek = true;
-  return ro;
 }
 
 Status ToStatus(const rocksdb::Status& s, std::string_view what) {
@@ -101,10 +104,10 @@ void StoreBatch::PutTimer(int32_t partition, int64_t fire_ms, std::string_view c
 void StoreBatch::DeleteTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id) {
   wb_->Delete(store_.cfs_[kCfTimers], TimerKey(partition, fire_ms, customer_id)).PermitUncheckedError();
 }
-void StoreBatch::PutEventId(std::string_view event_id, int64_t now_ms) {
+void StoreBatch::PutEventId(std::string_view event_id, int64_t event_time_ms, int64_t now_ms) {
   std::string v;
   AppendBE64(v, static_cast<uint64_t>(now_ms));
-  wb_->Put(store_.cfs_[kCfDedup], rocksdb::Slice(event_id.data(), event_id.size()), v).PermitUncheckedError();
+  wb_->Put(store_.cfs_[kCfDedup], EventIdKey(event_id, event_time_ms), v).PermitUncheckedError();
 }
 void StoreBatch::PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos) {
   wb_->Put(store_.cfs_[kCfPositions], PositionKey(topic, partition), pos.SerializeAsString()).PermitUncheckedError();
@@ -155,11 +158,6 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
     if (i == kCfOutbox || i == kCfTimers) cf.compression = rocksdb::kNoCompression;
     // Outbox keys only grow: with an insert hint the memtable appends instead of searching.
     if (i == kCfDedup || i == kCfCustomers) {
-      // Point-keyed column families with random keys: a hash memtable inserts in O(1)
-      // where a skiplist walks ~20 levels of cache misses per key. The whole key is the
-      // "prefix", so buckets hold one key each; ordered scans use total_order_seek.
-      cf.prefix_extractor.reset(rocksdb::NewNoopTransform());
-      cf.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1 << 18));
       // Most event-id lookups miss: a memtable bloom filter answers them without a search.
       cf.memtable_whole_key_filtering = true;
       cf.memtable_prefix_bloom_size_ratio = 0.05;
@@ -173,7 +171,6 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
   db_options.max_background_jobs = 2;
   db_options.max_total_wal_size = 128ull << 20;
   db_options.keep_log_file_num = 3;
-  db_options.allow_concurrent_memtable_write = false;  // hash memtables take one writer (we have one)
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.data_dir, descriptors, &store->cfs_, &raw);
@@ -222,10 +219,9 @@ Status CreditStore::GetCustomer(std::string_view customer_id, v1::CustomerState*
   return Status::Ok();
 }
 
-Status CreditStore::SeenEvent(std::string_view event_id, bool* seen) const {
+Status CreditStore::SeenEvent(std::string_view event_id, int64_t event_time_ms, bool* seen) const {
   std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), cfs_[kCfDedup], rocksdb::Slice(event_id.data(), event_id.size()), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kCfDedup], EventIdKey(event_id, event_time_ms), &value);
   if (s.IsNotFound()) {
     *seen = false;
     return Status::Ok();
@@ -303,7 +299,7 @@ uint64_t CreditStore::NextOutboxSeq() const {
 namespace {
 uint64_t CountCf(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
   uint64_t n = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(TotalOrder(), cf));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
   return n;
 }
@@ -314,7 +310,7 @@ uint64_t CreditStore::CountTimers() const { return CountCf(db_.get(), cfs_[kCfTi
 uint64_t CreditStore::CountCustomers() const { return CountCf(db_.get(), cfs_[kCfCustomers]); }
 
 Status CreditStore::ForEachCustomer(const std::function<void(const v1::CustomerState&)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(TotalOrder(), cfs_[kCfCustomers]));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCfCustomers]));
   v1::CustomerState s;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (!s.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {

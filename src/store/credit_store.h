@@ -56,7 +56,8 @@ class StoreBatch {
   void PutCustomer(std::string_view customer_id, const v1::CustomerState& state);
   void PutTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
   void DeleteTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
-  void PutEventId(std::string_view event_id, int64_t now_ms);
+  // Remembers an applied event id (with its event time: see SeenEvent) at wall time now_ms.
+  void PutEventId(std::string_view event_id, int64_t event_time_ms, int64_t now_ms);
   void PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos);
   void PutOutbox(uint64_t seq, const v1::OutboxRecord& record);
   void DeleteOutbox(uint64_t seq);
@@ -84,8 +85,10 @@ class CreditStore {
   Status Commit(StoreBatch& batch);
 
   Status GetCustomer(std::string_view customer_id, v1::CustomerState* state, bool* found) const;
-  // True when the event id was remembered (within the retention).
-  Status SeenEvent(std::string_view event_id, bool* seen) const;
+  // True when the event id was remembered (within the retention) with this event time.
+  // A re-sent event carries its original event time; an id re-used with another time is
+  // not found here (the core's per-customer ring of recent ids still catches it).
+  Status SeenEvent(std::string_view event_id, int64_t event_time_ms, bool* seen) const;
   Status GetPosition(std::string_view topic, int32_t partition, v1::PartitionPosition* pos, bool* found) const;
   // Timers of `partition` due at or before `now_ms`, earliest first, at most `limit`.
   Status DueTimers(int32_t partition, int64_t now_ms, size_t limit, std::vector<DueTimer>* out) const;

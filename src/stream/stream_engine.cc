@@ -400,7 +400,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   if (!e.event_id().empty()) {
     bool seen = batch_event_ids_.count(e.event_id()) > 0 || inflight_event_ids_.count(e.event_id()) > 0;
     if (!seen) {
-      if (Status st = store_.SeenEvent(e.event_id(), &seen); !st.ok()) return st;
+      if (Status st = store_.SeenEvent(e.event_id(), e.event_time_ms(), &seen); !st.ok()) return st;
     }
     if (seen) {
       metrics_.duplicates.Increment();
@@ -431,7 +431,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
                  r.unknown_allocations);
   }
   batch_event_ids_.insert(e.event_id());
-  batch_->PutEventId(e.event_id(), wall);
+  batch_->PutEventId(e.event_id(), e.event_time_ms(), wall);
   metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
   Emit(out_, was_hold, c->state, e.event_time_ms());
   Reschedule(*c, r.next_wake_ms);

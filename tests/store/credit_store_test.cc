@@ -27,7 +27,7 @@ TEST_CASE("a batch commits states, timers, positions, outbox and counters togeth
   rec.set_output_id("x");
   b.PutOutbox(7, rec);
   b.PutCounter("n", -3);
-  b.PutEventId("E-1", 1);
+  b.PutEventId("E-1", 5000, 1);
 
   // Nothing is visible before the commit.
   bool found = true;
@@ -47,7 +47,7 @@ TEST_CASE("a batch commits states, timers, positions, outbox and counters togeth
   CHECK(t.db->GetCounter("n") == -3);
   CHECK(t.db->NextOutboxSeq() == 8);
   bool seen = false;
-  REQUIRE(t.db->SeenEvent("E-1", &seen).ok());
+  REQUIRE(t.db->SeenEvent("E-1", 5000, &seen).ok());
   CHECK_FALSE(seen);  // stored at wall time 1 ms: long expired
 }
 
@@ -82,12 +82,15 @@ TEST_CASE("remembered event ids are seen within the retention", "[integration][s
   const int64_t now =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  b.PutEventId("E-1", now);
+  b.PutEventId("E-1", now - 5000, now);
   REQUIRE(t.db->Commit(b).ok());
   bool seen = false;
-  REQUIRE(t.db->SeenEvent("E-1", &seen).ok());
+  REQUIRE(t.db->SeenEvent("E-1", now - 5000, &seen).ok());
   CHECK(seen);
-  REQUIRE(t.db->SeenEvent("E-2", &seen).ok());
+  REQUIRE(t.db->SeenEvent("E-2", now - 5000, &seen).ok());
+  CHECK_FALSE(seen);
+  // The id with another event time is another record here.
+  REQUIRE(t.db->SeenEvent("E-1", now - 4000, &seen).ok());
   CHECK_FALSE(seen);
 }
 
