@@ -137,6 +137,10 @@ int RunCli(int argc, char** argv) {
   bench_pipe->add_option("--partitions", pipe_bench.partitions, "Partitions per topic")->capture_default_str();
   bench_pipe->add_option("--latency-seconds", pipe_bench.latency_seconds, "Latency phase length")
       ->capture_default_str();
+  bench_pipe
+      ->add_option("--engine-load", pipe_bench.engine_load,
+                   "Fraction of the engine's maximum offered during the lookup phase")
+      ->capture_default_str();
   bench_pipe->add_option("--lookup-rate", pipe_bench.lookup_rate, "Block-status lookups/s in the latency phase")
       ->capture_default_str();
   bench_pipe->add_option("--startup-customers", pipe_bench.startup_customers, "Customers in RocksDB at start-up")
