@@ -532,10 +532,16 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
         if (Status st = FireTimers(p, now, /*exhaustive=*/false); !st.ok()) return st;
       }
     }
+    // A batch ends at max_batch records, when the local queue runs dry, or max_batch_ms
+    // after it began: under a steady stream the queue rarely runs dry, and every record
+    // of a batch waits for its commit.
+    auto batch_deadline = std::chrono::steady_clock::time_point::max();
     for (int i = 0; i < options_.max_batch && fatal_.ok(); ++i) {
+      if (i > 0 && std::chrono::steady_clock::now() >= batch_deadline) break;
       // While a batch is being written, wait briefly so its outputs go out soon after.
       const int timeout = i > 0 ? 0 : committer_->InFlight() ? 1 : options_.poll_timeout_ms;
       std::unique_ptr<RdKafka::Message> msg(consumer_->consume(timeout));
+      if (i == 0) batch_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.max_batch_ms);
       const ErrorClass cls = Classify(msg->err());
       if (cls == ErrorClass::kNone) {
         if (Status st = ProcessMessage(*msg); !st.ok()) return st;

@@ -88,6 +88,7 @@ engine:
     CHECK_THAT(st.message(), Catch::Contains(fragment));
   };
   fails("engine: {max_batch: 0}", "engine.max_batch: must be > 0");
+  fails("engine: {max_batch_ms: -5}", "engine.max_batch_ms: must be > 0");
   fails("engine: {colour: blue}", "engine.colour: unknown key");
   fails("topics: {inputs: []}", "topics.inputs: expected a non-empty list");
   fails("kafka: {group.id: x}", "engine.group_id");
