@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <thread>
 
+#include "store/async_committer.h"
 #include "store/credit_store.h"
 #include "support/temp_store.h"
 
@@ -131,4 +133,40 @@ TEST_CASE("state survives close and reopen", "[integration][store]") {
   t.db.reset();
   REQUIRE(store::CreditStore::Open(t.options, &t.db).ok());
   CHECK(t.db->CountCustomers() == 1);
+}
+
+TEST_CASE("the async committer writes a batch in the background and reports when it is durable",
+          "[integration][store]") {
+  TempStore t;
+  store::AsyncCommitter committer(*t.db);
+  CHECK_FALSE(committer.InFlight());
+  CHECK(committer.Done());
+  CHECK(committer.Wait().ok());  // nothing in flight
+
+  store::StoreBatch b(*t.db);
+  v1::CustomerState s;
+  s.set_customer_id("C-9");
+  s.set_credit_limit(900);
+  b.PutCustomer("C-9", s);
+  committer.Submit(&b);
+  CHECK(committer.InFlight());
+  REQUIRE(committer.Wait().ok());
+  CHECK_FALSE(committer.InFlight());
+  CHECK(b.Count() == 0);  // the store clears a committed batch
+  bool found = false;
+  v1::CustomerState got;
+  REQUIRE(t.db->GetCustomer("C-9", &got, &found).ok());
+  CHECK(found);
+  CHECK(got.credit_limit() == 900);
+
+  // Batches one after another, each visible once its Wait returns.
+  for (int i = 0; i < 50; ++i) {
+    s.set_credit_limit(1000 + i);
+    b.PutCustomer("C-9", s);
+    committer.Submit(&b);
+    while (!committer.Done()) std::this_thread::yield();
+    REQUIRE(committer.Wait().ok());
+    REQUIRE(t.db->GetCustomer("C-9", &got, &found).ok());
+    CHECK(got.credit_limit() == 1000 + i);
+  }
 }
