@@ -67,6 +67,15 @@ std::string OutboxKey(uint64_t seq) {
   return k;
 }
 
+// Maps every key to one insert hint: a batch written in key order then inserts each key
+// next to the previous one in the memtable.
+class OneHint : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "creditwatch.OneHint"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), 0}; }
+  bool InDomain(const rocksdb::Slice&) const override { return true; }
+};
+
 Status ToStatus(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
   return Status::Error(fmt::format("{}: {}", what, s.ToString()));
@@ -163,6 +172,10 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
       cf.memtable_prefix_bloom_size_ratio = 0.05;
     }
     if (i == kCfOutbox) cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
+    // Customers and timers are written in key order per batch (timers per partition).
+    // Event ids are keyed behind their event time: each insert lands near the previous one.
+    if (i == kCfCustomers || i == kCfDedup) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OneHint>();
+    if (i == kCfTimers) cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
     descriptors.emplace_back(kCfNames[i], cf);
   }
   rocksdb::DBOptions db_options;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 
 #include "core/alert_tracker.h"
 #include "core/validation.h"
@@ -216,6 +217,7 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
       return st;
     }
     if (!found) it->second.state.set_partition(partition);
+    it->second.stored_timer_ms = it->second.state.timer_ms();
   }
   it->second.touched = batch_no_;
   *out = &it->second;
@@ -233,15 +235,14 @@ void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
   if (s.timer_ms() == next_wake_ms) return;
   const int32_t p = s.partition();
   auto& index = timers_[p];
+  // RocksDB's copy of the index moves at commit, once per customer and batch.
   if (s.timer_ms() != 0) {
-    batch_->DeleteTimer(p, s.timer_ms(), s.customer_id());
     index.erase({s.timer_ms(), s.customer_id()});
     if (next_wake_ms == 0) --timers_pending_;
   } else if (next_wake_ms != 0) {
     ++timers_pending_;
   }
   if (next_wake_ms != 0) {
-    batch_->PutTimer(p, next_wake_ms, s.customer_id());
     index.insert({next_wake_ms, s.customer_id()});
   }
   s.set_timer_ms(next_wake_ms);
@@ -439,14 +440,40 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   return Status::Ok();
 }
 
-Status StreamEngine::CommitBatch() {
-  const std::vector<uint64_t> acked = drainer_ ? drainer_->TakeAcked() : std::vector<uint64_t>{};
-  if (batch_ops_ == 0 && dirty_.empty() && acked.empty()) return Status::Ok();
+// Writes the batch's changed customers and their deadline-index moves in key order:
+// with the memtables' insert hints, sorted inserts search from the previous one's
+// position instead of from the top of the skiplist.
+void StreamEngine::WriteDirty() {
+  std::sort(dirty_.begin(), dirty_.end(), [](const Cached* a, const Cached* b) { return *a->id < *b->id; });
+  timer_moves_.clear();
   for (Cached* c : dirty_) {
     batch_->PutCustomer(*c->id, c->state);
     c->dirty = false;
+    const int64_t now_ms = c->state.timer_ms();
+    if (now_ms == c->stored_timer_ms) continue;
+    const int32_t p = c->state.partition();
+    if (c->stored_timer_ms != 0) timer_moves_.push_back({p, c->stored_timer_ms, c->id, false});
+    if (now_ms != 0) timer_moves_.push_back({p, now_ms, c->id, true});
+    c->stored_timer_ms = now_ms;
   }
   dirty_.clear();
+  // The order of the timers' keys: partition, fire time, customer.
+  std::sort(timer_moves_.begin(), timer_moves_.end(), [](const TimerMove& a, const TimerMove& b) {
+    return std::tie(a.partition, a.fire_ms, *a.customer) < std::tie(b.partition, b.fire_ms, *b.customer);
+  });
+  for (const TimerMove& m : timer_moves_) {
+    if (m.put) {
+      batch_->PutTimer(m.partition, m.fire_ms, *m.customer);
+    } else {
+      batch_->DeleteTimer(m.partition, m.fire_ms, *m.customer);
+    }
+  }
+}
+
+Status StreamEngine::CommitBatch() {
+  const std::vector<uint64_t> acked = drainer_ ? drainer_->TakeAcked() : std::vector<uint64_t>{};
+  if (batch_ops_ == 0 && dirty_.empty() && acked.empty()) return Status::Ok();
+  WriteDirty();
   for (auto& [key, cursor] : cursors_) {
     if (!cursor.dirty) continue;
     batch_->PutPosition(key.first, key.second, cursor.pos);

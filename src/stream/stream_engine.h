@@ -56,7 +56,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
     const std::string* id = nullptr;  // the cache key (node-based map: stable until erased)
     v1::CustomerState state;
     bool dirty = false;
-    uint64_t touched = 0;  // batch number of the last use
+    uint64_t touched = 0;         // batch number of the last use
+    int64_t stored_timer_ms = 0;  // the deadline-index entry as last written to RocksDB
   };
   struct Cursor {
     v1::PartitionPosition pos;
@@ -70,6 +71,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   Status Load(const std::string& customer_id, int32_t partition, Cached** out);
   void Reschedule(Cached& c, int64_t next_wake_ms);
   void MarkDirty(Cached& c);
+  void WriteDirty();
   void Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms);
   void Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value, const std::string& output_id,
                int64_t cause_time_ms, std::vector<std::pair<std::string, std::string>> headers = {});
@@ -93,6 +95,13 @@ class StreamEngine : public RdKafka::RebalanceCb {
 
   std::unordered_map<std::string, Cached> cache_;
   std::vector<Cached*> dirty_;  // entries are not evicted before the batch is committed
+  struct TimerMove {
+    int32_t partition;
+    int64_t fire_ms;
+    const std::string* customer;
+    bool put;  // else a delete
+  };
+  std::vector<TimerMove> timer_moves_;  // scratch for WriteDirty
   std::map<TopicPartitionKey, Cursor> cursors_;
   std::map<int32_t, int64_t> watermarks_;  // event-time mode, per partition
   // The deadline index of the assigned partitions, in memory; RocksDB holds the durable

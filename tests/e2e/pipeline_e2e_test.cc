@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "store/credit_store.h"
 #include "support/e2e_cluster.h"
@@ -73,9 +74,12 @@ void CheckStates(const std::string& data_dir, const ReferenceResult& ref) {
   REQUIRE(creditwatch::store::CreditStore::Open(o, &store).ok());
   size_t n = 0;
   size_t mismatched = 0;
+  // The durable deadline index holds exactly each customer's one scheduled wake.
+  std::set<std::tuple<int32_t, int64_t, std::string>> wakes;
   REQUIRE(store
               ->ForEachCustomer([&](const v1::CustomerState& s) {
                 ++n;
+                if (s.timer_ms() != 0) wakes.emplace(s.partition(), s.timer_ms(), s.customer_id());
                 v1::CustomerState got = s;
                 got.set_partition(0);
                 auto it = ref.states.find(s.customer_id());
@@ -84,6 +88,16 @@ void CheckStates(const std::string& data_dir, const ReferenceResult& ref) {
               .ok());
   CHECK(n == ref.states.size());
   CHECK(mismatched == 0);
+  std::set<std::tuple<int32_t, int64_t, std::string>> stored;
+  std::set<int32_t> partitions;
+  for (const auto& w : wakes) partitions.insert(std::get<0>(w));
+  for (int32_t p : partitions) {
+    std::vector<creditwatch::store::DueTimer> timers;
+    REQUIRE(store->AllTimers(p, &timers).ok());
+    for (const auto& t : timers) stored.emplace(p, t.fire_ms, t.customer_id);
+  }
+  CHECK(stored == wakes);
+  CHECK(store->CountTimers() == wakes.size());
   CHECK(store->CountOutbox() == 0);  // everything was acknowledged before the clean stop
 }
 
