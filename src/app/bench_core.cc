@@ -25,6 +25,8 @@ struct RoundResult {
   uint64_t outputs = 0;
   uint64_t ticks = 0;
   uint64_t rejected = 0;
+  uint64_t state_bytes = 0;  // serialized size of all customer states at the end
+  uint64_t customers = 0;
 };
 
 // Feeds the events through the engine in event-time order, firing due timers first,
@@ -66,14 +68,17 @@ RoundResult RunRound(const core::CreditEngine& engine, int64_t n, GetEvent&& get
     out.Clear();
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const auto& [id, slot] : states) r.state_bytes += slot.state.ByteSizeLong();
+  r.customers = states.size();
   return r;
 }
 
 void Print(const char* name, double value, const char* unit, const CoreBenchOptions& o, const RoundResult& r) {
   fmt::print(
       "{{\"bench\":\"core\",\"name\":\"{}\",\"value\":{:.0f},\"unit\":\"{}\",\"events\":{},\"customers\":{},"
-      "\"outputs\":{},\"ticks\":{},\"rejected\":{},\"seconds\":{:.3f}}}\n",
-      name, value, unit, o.events, o.customers, r.outputs, r.ticks, r.rejected, r.seconds);
+      "\"outputs\":{},\"ticks\":{},\"rejected\":{},\"seconds\":{:.3f},\"state_bytes_avg\":{}}}\n",
+      name, value, unit, o.events, o.customers, r.outputs, r.ticks, r.rejected, r.seconds,
+      r.customers > 0 ? r.state_bytes / r.customers : 0);
   std::fflush(stdout);
 }
 
