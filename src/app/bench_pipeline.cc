@@ -35,6 +35,11 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kInput = "creditwatch.events";
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+int64_t WallMsNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 int64_t MicrosSince(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
 }
@@ -372,9 +377,15 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
       c->Get("/healthz");
     }
     const auto t0 = Clock::now();
+    const int64_t t0_wall_ms = WallMsNow();
     std::atomic<bool> done{false};
     std::vector<double> order_lat;
     std::vector<double> all_lat;
+    // An order decision's path in two legs, split at the decision record's create time
+    // (set when the engine hands it to its producer; wall clock, ms): input and engine,
+    // then delivery through the broker to the reader.
+    std::vector<double> engine_leg;
+    std::vector<double> delivery_leg;
     // The reader starts at the current end of the output topics.
     auto cconf = Conf({{"bootstrap.servers", bootstrap}, {"group.id", "bench-latency"}, {"fetch.wait.max.ms", "5"}});
     std::unique_ptr<RdKafka::KafkaConsumer> reader(RdKafka::KafkaConsumer::create(cconf.get(), err));
@@ -413,7 +424,15 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
         if (at == 0) continue;
         const double ms = static_cast<double>(now - at) / 1000.0;
         all_lat.push_back(ms);
-        if (is_order) order_lat.push_back(ms);
+        if (is_order) {
+          order_lat.push_back(ms);
+          const RdKafka::MessageTimestamp ts = m->timestamp();
+          if (ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME) {
+            const auto handed = static_cast<double>(ts.timestamp - t0_wall_ms);  // ms since t0
+            engine_leg.push_back(handed - static_cast<double>(at) / 1000.0);
+            delivery_leg.push_back(static_cast<double>(now) / 1000.0 - handed);
+          }
+        }
       }
     });
     // Each connection at its share of the rate, timed from its scheduled send time, so a
@@ -472,6 +491,12 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
                fmt::format("order placed produced -> decision readable; n={}", order_lat.size()));
     report.Add(tag + "order_decision_latency_p99", Percentile(order_lat, 0.99), "ms");
     report.Add(tag + "order_decision_latency_p999", Percentile(order_lat, 0.999), "ms");
+    report.Add(tag + "order_decision_engine_leg_p50", Percentile(engine_leg, 0.50), "ms", -1,
+               "order placed produced -> decision handed to the engine's producer (ms clock)");
+    report.Add(tag + "order_decision_engine_leg_p99", Percentile(engine_leg, 0.99), "ms");
+    report.Add(tag + "order_decision_delivery_leg_p50", Percentile(delivery_leg, 0.50), "ms", -1,
+               "decision handed to the producer -> readable by a consumer (ms clock)");
+    report.Add(tag + "order_decision_delivery_leg_p99", Percentile(delivery_leg, 0.99), "ms");
     report.Add(tag + "output_latency_p50", Percentile(all_lat, 0.50), "ms", -1,
                fmt::format("any event-caused output; n={}", all_lat.size()));
     report.Add(tag + "output_latency_p99", Percentile(all_lat, 0.99), "ms");
