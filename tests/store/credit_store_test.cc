@@ -96,6 +96,34 @@ TEST_CASE("remembered event ids are seen within the retention", "[integration][s
   CHECK_FALSE(seen);
 }
 
+TEST_CASE("remembered event ids are still seen after a reopen, the newest and older ones", "[integration][store]") {
+  TempStore t;
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  {
+    store::StoreBatch b(*t.db);
+    b.PutEventId("E-OLD", now - 9000, now);
+    b.PutEventId("E-NEW", now - 1000, now);
+    REQUIRE(t.db->Commit(b).ok());
+  }
+  t.db.reset();
+  REQUIRE(store::CreditStore::Open(t.options, &t.db).ok());
+  bool seen = false;
+  REQUIRE(t.db->SeenEvent("E-NEW", now - 1000, &seen).ok());
+  CHECK(seen);
+  REQUIRE(t.db->SeenEvent("E-OLD", now - 9000, &seen).ok());
+  CHECK(seen);
+  // Newer than anything remembered: not seen, and an id remembered later is.
+  REQUIRE(t.db->SeenEvent("E-LATER", now - 500, &seen).ok());
+  CHECK_FALSE(seen);
+  store::StoreBatch b(*t.db);
+  b.PutEventId("E-LATER", now - 500, now);
+  REQUIRE(t.db->Commit(b).ok());
+  REQUIRE(t.db->SeenEvent("E-LATER", now - 500, &seen).ok());
+  CHECK(seen);
+}
+
 TEST_CASE("the outbox scans in sequence order and shrinks on delete", "[integration][store]") {
   TempStore t;
   store::StoreBatch b(*t.db);
