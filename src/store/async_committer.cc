@@ -1,5 +1,7 @@
 #include "store/async_committer.h"
 
+#include <sched.h>
+
 namespace creditwatch::store {
 
 AsyncCommitter::AsyncCommitter(CreditStore& store) : store_(store), thread_([this] { Loop(); }) {}
@@ -38,7 +40,14 @@ bool AsyncCommitter::Done() {
   return finished_;
 }
 
+bool RunAsBatchWork() {
+  sched_param param{};
+  param.sched_priority = 0;
+  return sched_setscheduler(0, SCHED_BATCH, &param) == 0;
+}
+
 void AsyncCommitter::Loop() {
+  RunAsBatchWork();
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || pending_ != nullptr; });

@@ -546,6 +546,7 @@ void StreamEngine::Periodic() {
 }
 
 Status StreamEngine::Run(const std::atomic<bool>& stop) {
+  store::RunAsBatchWork();  // lookups and scrapes are answered ahead of the batch loop
   while (!stop.load() && fatal_.ok()) {
     if (committer_->Done()) {
       if (Status st = FinishInFlight(); !st.ok()) return st;

@@ -1,3 +1,4 @@
+#include <sched.h>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -197,4 +198,17 @@ TEST_CASE("the async committer writes a batch in the background and reports when
     REQUIRE(t.db->GetCustomer("C-9", &got, &found).ok());
     CHECK(got.credit_limit() == 1000 + i);
   }
+}
+
+TEST_CASE("batch work runs as SCHED_BATCH, other threads keep their policy", "[unit][store]") {
+  int batch_policy = -1;
+  bool marked = false;
+  std::thread worker([&] {
+    marked = store::RunAsBatchWork();
+    batch_policy = sched_getscheduler(0);
+  });
+  worker.join();
+  CHECK(marked);
+  CHECK(batch_policy == SCHED_BATCH);
+  CHECK(sched_getscheduler(0) == SCHED_OTHER);
 }
