@@ -449,12 +449,12 @@ void StreamEngine::WriteDirty() {
   for (Cached* c : dirty_) {
     batch_->PutCustomer(*c->id, c->state);
     c->dirty = false;
-    const int64_t now_ms = c->state.timer_ms();
-    if (now_ms == c->stored_timer_ms) continue;
+    const int64_t wake_ms = c->state.timer_ms();
+    if (wake_ms == c->stored_timer_ms) continue;
     const int32_t p = c->state.partition();
     if (c->stored_timer_ms != 0) timer_moves_.push_back({p, c->stored_timer_ms, c->id, false});
-    if (now_ms != 0) timer_moves_.push_back({p, now_ms, c->id, true});
-    c->stored_timer_ms = now_ms;
+    if (wake_ms != 0) timer_moves_.push_back({p, wake_ms, c->id, true});
+    c->stored_timer_ms = wake_ms;
   }
   dirty_.clear();
   // The order of the timers' keys: partition, fire time, customer.
