@@ -12,6 +12,11 @@ using namespace creditwatch;
 
 namespace {
 using testing::TempStore;
+
+int64_t WallNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 }  // namespace
 
 TEST_CASE("a batch commits states, timers, positions, outbox and counters together", "[integration][store]") {
@@ -82,9 +87,7 @@ TEST_CASE("due timers come per partition in time order and only when due", "[int
 TEST_CASE("remembered event ids are seen within the retention", "[integration][store]") {
   TempStore t;
   store::StoreBatch b(*t.db);
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const int64_t now = WallNowMs();
   b.PutEventId("E-1", now - 5000, now);
   REQUIRE(t.db->Commit(b).ok());
   bool seen = false;
@@ -99,9 +102,7 @@ TEST_CASE("remembered event ids are seen within the retention", "[integration][s
 
 TEST_CASE("remembered event ids are still seen after a reopen, the newest and older ones", "[integration][store]") {
   TempStore t;
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const int64_t now = WallNowMs();
   {
     store::StoreBatch b(*t.db);
     b.PutEventId("E-OLD", now - 9000, now);
