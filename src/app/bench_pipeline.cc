@@ -309,6 +309,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
   // Phase 1: the raw ceiling, the median of three runs (a fresh consumer group each):
   // single runs on the embedded broker vary by a factor of two.
   std::vector<double> ceilings;
+  fmt::print(stderr, "raw ceiling: three consume + re-produce runs over {} events\n", o.events);
   for (int run = 0; run < 3; ++run) ceilings.push_back(RawCeiling(bootstrap, o.events, run));
   std::sort(ceilings.begin(), ceilings.end());
   const double ceiling = ceilings[1];
@@ -317,6 +318,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
                          ceilings[1], ceilings[2]));
 
   // Phase 2: the engine on the same records.
+  fmt::print(stderr, "engine: {} events from a cold start\n", o.events);
   const std::string cfg = WriteConfig(dir, "engine", bootstrap, dir + "/data", "creditwatch");
   EngineProcess engine(o.bin, cfg, dir + "/engine.log");
   const int port = engine.Port();
@@ -462,15 +464,21 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
       });
     }
     const double in_before = MetricSum(http, "creditwatch_events_consumed_total");
+    fmt::print(stderr, "{}: offering {:.0f} events/s for {} s{}\n", tag.substr(0, tag.size() - 1), rate,
+               o.latency_seconds, with_lookups ? fmt::format(" with {:.0f} lookups/s", o.lookup_rate) : "");
     int64_t n = 0;
     const auto end = t0 + std::chrono::seconds(o.latency_seconds);
-    while (Clock::now() < end && static_cast<size_t>(n) < planned) {
-      const auto due = t0 + std::chrono::microseconds(static_cast<int64_t>(static_cast<double>(n) * 1e6 / rate));
-      if (due > Clock::now()) std::this_thread::sleep_until(due);
-      const auto i = static_cast<size_t>(n);
-      sent[i].store(std::max<int64_t>(MicrosSince(t0), 1), std::memory_order_release);
-      Produce(*producer, kInput, RdKafka::Topic::PARTITION_UA, keys[i], payloads[i]);
-      ++n;
+    // Paced in 1 ms ticks: every event due by now goes out, then the loop sleeps. A sleep
+    // per event (tens of thousands of timer wake-ups a second) took a whole core.
+    for (auto now = Clock::now(); now < end && static_cast<size_t>(n) < planned; now = Clock::now()) {
+      const auto due_by_now =
+          std::min(planned, static_cast<size_t>(std::chrono::duration<double>(now - t0).count() * rate) + 1);
+      const int64_t at = std::max<int64_t>(MicrosSince(t0), 1);
+      for (auto i = static_cast<size_t>(n); i < due_by_now; ++i, ++n) {
+        sent[i].store(at, std::memory_order_release);
+        Produce(*producer, kInput, RdKafka::Topic::PARTITION_UA, keys[i], payloads[i]);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     total_produced += n;
     producer->flush(30000);
@@ -524,6 +532,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
 
   // Phase 4: start-up with many customers in RocksDB, and memory once all are touched.
   {
+    fmt::print(stderr, "start-up: {} customers in RocksDB\n", o.startup_customers);
     const std::string data = dir + "/data-startup";
     std::vector<int64_t> high(static_cast<size_t>(o.partitions), 0);
     {
