@@ -162,8 +162,15 @@ struct ApiServer::Impl {
 
   void Routes() {
     server.Get(R"(/v1/customers/([^/]+)/block-status)", [this](const httplib::Request& req, httplib::Response& res) {
-      v1::CustomerState s;
-      if (Load(req.matches[1], &s, res)) Reply(res, 200, BlockStatusJson(s));
+      const std::string id = req.matches[1];
+      store::BlockView view;
+      if (deps.board == nullptr || !deps.board->Find(id, &view)) {
+        v1::CustomerState s;
+        if (!Load(id, &s, res)) return;
+        view = store::BlockView::Of(s);
+        if (deps.board != nullptr) deps.board->Fill(id, view);
+      }
+      Reply(res, 200, BlockStatusJson(id, view));
     });
     server.Get(R"(/v1/customers/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
       v1::CustomerState s;

@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "obs/engine_metrics.h"
 #include "store/credit_store.h"
+#include "store/status_board.h"
 
 namespace creditwatch::api {
 
@@ -25,6 +26,7 @@ struct HttpOptions {
 
 struct ApiDeps {
   const store::CreditStore* store = nullptr;
+  store::StatusBoard* board = nullptr;  // block statuses in memory; null: read RocksDB
   const core::RulesConfig* rules = nullptr;
   obs::EngineMetrics* metrics = nullptr;
   std::function<bool()> ready;             // partitions assigned and state ready

@@ -17,10 +17,10 @@ json Money(int64_t minor, const std::string& currency) {
   return {{"minor", minor}, {"currency", currency}, {"text", core::FormatMoney(minor, currency)}};
 }
 
-json Reasons(const google::protobuf::RepeatedField<int>& reasons) {
+json Reasons(const std::vector<v1::BlockReason>& reasons) {
   json out = json::array();
-  for (int r : reasons) {
-    std::string name = v1::BlockReason_Name(static_cast<v1::BlockReason>(r));
+  for (v1::BlockReason r : reasons) {
+    const std::string& name = v1::BlockReason_Name(r);
     out.push_back(name.rfind("BLOCK_", 0) == 0 ? name.substr(6) : name);
   }
   return out;
@@ -58,13 +58,14 @@ bool ParseIsoTime(const std::string& text, int64_t* ms) {
   return true;
 }
 
-json BlockStatusJson(const v1::CustomerState& s) {
-  const bool hold = s.block_status() == v1::BlockStatus::HOLD;
-  json j = {{"customer_id", s.customer_id()},        {"status", hold ? "HOLD" : "CLEAR"},
-            {"reasons", Reasons(s.block_reasons())}, {"overridden", Reasons(s.block_overridden())},
-            {"since", IsoTime(s.block_since_ms())},  {"since_ms", s.block_since_ms()},
-            {"version", s.block_version()}};
-  if (s.release_until_ms() > 0) j["override_until"] = IsoTime(s.release_until_ms());
+json BlockStatusJson(const v1::CustomerState& s) { return BlockStatusJson(s.customer_id(), store::BlockView::Of(s)); }
+
+json BlockStatusJson(const std::string& customer_id, const store::BlockView& v) {
+  json j = {{"customer_id", customer_id},    {"status", v.hold ? "HOLD" : "CLEAR"},
+            {"reasons", Reasons(v.reasons)}, {"overridden", Reasons(v.overridden)},
+            {"since", IsoTime(v.since_ms)},  {"since_ms", v.since_ms},
+            {"version", v.version}};
+  if (v.release_until_ms > 0) j["override_until"] = IsoTime(v.release_until_ms);
   return j;
 }
 

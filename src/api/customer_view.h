@@ -5,11 +5,13 @@
 
 #include "core/rules_config.h"
 #include "creditwatch/v1/state.pb.h"
+#include "store/status_board.h"
 
 namespace creditwatch::api {
 
 // {customer_id, status, reasons, overridden, override_until, since, since_ms, version}
 nlohmann::json BlockStatusJson(const v1::CustomerState& s);
+nlohmann::json BlockStatusJson(const std::string& customer_id, const store::BlockView& v);
 
 // The explained credit state: limit, exposure and its parts, utilization, overdue items,
 // score and band with each factor's contribution, active alerts, held orders.

@@ -32,10 +32,11 @@ int64_t WallMs() {
 }
 
 api::ApiDeps EngineApiDeps(const store::CreditStore& store, const core::CreditEngine& engine,
-                           obs::EngineMetrics& metrics, const stream::StreamEngine& loop,
+                           obs::EngineMetrics& metrics, stream::StreamEngine& loop,
                            const std::map<std::string, std::string>& kafka) {
   api::ApiDeps deps;
   deps.store = &store;
+  deps.board = &loop.board();
   deps.rules = &engine.config();
   deps.metrics = &metrics;
   deps.ready = [&loop] { return loop.Ready(); };

@@ -19,7 +19,7 @@ int64_t WallMs();
 
 // What the HTTP API needs from an engine running in this process.
 api::ApiDeps EngineApiDeps(const store::CreditStore& store, const core::CreditEngine& engine,
-                           obs::EngineMetrics& metrics, const stream::StreamEngine& loop,
+                           obs::EngineMetrics& metrics, stream::StreamEngine& loop,
                            const std::map<std::string, std::string>& kafka);
 
 // Sets `flag` on SIGINT and SIGTERM.

@@ -200,6 +200,7 @@ void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
     watermarks_.erase(p);
     timers_.erase(p);
   }
+  if (!gone.empty()) board_.ForgetPartitions([&gone](int32_t p) { return gone.count(p) > 0; });
 }
 
 int64_t StreamEngine::Watermark(int32_t partition) const {
@@ -218,6 +219,8 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
     }
     if (!found) it->second.state.set_partition(partition);
     it->second.stored_timer_ms = it->second.state.timer_ms();
+    it->second.published_block_version = it->second.state.block_version();
+    it->second.published_release_until_ms = it->second.state.release_until_ms();
   }
   it->second.touched = batch_no_;
   *out = &it->second;
@@ -449,6 +452,15 @@ void StreamEngine::WriteDirty() {
   for (Cached* c : dirty_) {
     batch_->PutCustomer(*c->id, c->state);
     c->dirty = false;
+    // The board learns a customer's status when the engine first writes it, then each change.
+    const bool changed = c->state.block_version() != c->published_block_version ||
+                         c->state.release_until_ms() != c->published_release_until_ms;
+    if (changed || !c->on_board) {
+      batch_views_.push_back({*c->id, store::BlockView::Of(c->state), changed});
+      c->published_block_version = c->state.block_version();
+      c->published_release_until_ms = c->state.release_until_ms();
+      c->on_board = true;
+    }
     const int64_t wake_ms = c->state.timer_ms();
     if (wake_ms == c->stored_timer_ms) continue;
     const int32_t p = c->state.partition();
@@ -491,6 +503,7 @@ Status StreamEngine::CommitBatch() {
   std::swap(batch_, inflight_batch_);
   inflight_outbox_.swap(batch_outbox_);
   inflight_event_ids_.swap(batch_event_ids_);
+  inflight_views_.swap(batch_views_);
   committer_->Submit(inflight_batch_.get());
   metrics_.batches.Increment();
   batch_ops_ = 0;
@@ -514,8 +527,16 @@ Status StreamEngine::FinishInFlight() {
   if (!committer_->InFlight()) return Status::Ok();
   if (Status st = committer_->Wait(); !st.ok()) return st;
   for (const auto& [seq, rec] : inflight_outbox_) drainer_->Send(seq, rec);
+  for (const BoardUpdate& u : inflight_views_) {
+    if (u.changed) {
+      board_.Publish(u.customer_id, u.view);
+    } else {
+      board_.Offer(u.customer_id, u.view);
+    }
+  }
   inflight_outbox_.clear();
   inflight_event_ids_.clear();
+  inflight_views_.clear();
   return Status::Ok();
 }
 

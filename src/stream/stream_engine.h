@@ -26,6 +26,7 @@
 #include "obs/engine_metrics.h"
 #include "store/async_committer.h"
 #include "store/credit_store.h"
+#include "store/status_board.h"
 #include "stream/outbox_drainer.h"
 #include "stream/stream_options.h"
 
@@ -46,6 +47,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
   Status Run(const std::atomic<bool>& stop);
 
   bool Ready() const { return ready_.load(); }
+  // The committed block status of the customers this instance owns, for lookups.
+  store::StatusBoard& board() { return board_; }
   bool BrokerReachable() const { return broker_ok_.load(); }
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
@@ -58,6 +61,10 @@ class StreamEngine : public RdKafka::RebalanceCb {
     bool dirty = false;
     uint64_t touched = 0;         // batch number of the last use
     int64_t stored_timer_ms = 0;  // the deadline-index entry as last written to RocksDB
+    // The block status as last published to the board (or as loaded).
+    uint64_t published_block_version = 0;
+    int64_t published_release_until_ms = 0;
+    bool on_board = false;  // offered to the board since it was loaded
   };
   struct Cursor {
     v1::PartitionPosition pos;
@@ -107,14 +114,22 @@ class StreamEngine : public RdKafka::RebalanceCb {
   // The deadline index of the assigned partitions, in memory; RocksDB holds the durable
   // copy (written in the same batch as the states) and is read once per assignment.
   std::map<int32_t, std::set<std::pair<int64_t, std::string>>> timers_;
+  store::StatusBoard board_;
   // The batch being folded, and the one RocksDB is writing meanwhile (pipelined: its
   // outputs go to the producer only once it is durable; its event ids still count).
   std::unique_ptr<store::StoreBatch> batch_;
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> batch_outbox_;
   std::unordered_set<std::string> batch_event_ids_;
+  struct BoardUpdate {
+    std::string customer_id;
+    store::BlockView view;
+    bool changed;  // else the first offer of an unchanged status
+  };
+  std::vector<BoardUpdate> batch_views_;  // published once durable
   std::unique_ptr<store::StoreBatch> inflight_batch_;
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> inflight_outbox_;
   std::unordered_set<std::string> inflight_event_ids_;
+  std::vector<BoardUpdate> inflight_views_;
   std::unique_ptr<store::AsyncCommitter> committer_;  // after the batches: joined first
   size_t batch_ops_ = 0;
   uint64_t next_seq_ = 1;
