@@ -37,6 +37,8 @@ EngineMetrics::EngineMetrics()
       outbox_depth(Gauge(*registry_, "creditwatch_outbox_depth", "Outputs written but not yet acknowledged")),
       customers_on_hold(Gauge(*registry_, "creditwatch_customers_on_hold", "Customers whose block status is HOLD")),
       timers_pending(Gauge(*registry_, "creditwatch_timers_pending", "Customers with a scheduled deadline timer")),
+      status_board_customers(Gauge(*registry_, "creditwatch_status_board_customers",
+                                   "Customers whose block status is held in memory for lookups")),
       timers_fired(Counter(*registry_, "creditwatch_timers_fired_total", "Deadline timers fired")),
       rocksdb_live_bytes(Gauge(*registry_, "creditwatch_rocksdb_live_data_bytes", "RocksDB SST and memtable bytes")),
       rocksdb_pending_compaction_bytes(Gauge(*registry_, "creditwatch_rocksdb_pending_compaction_bytes",

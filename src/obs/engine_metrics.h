@@ -50,6 +50,7 @@ class EngineMetrics {
   prometheus::Gauge& outbox_depth;
   prometheus::Gauge& customers_on_hold;
   prometheus::Gauge& timers_pending;
+  prometheus::Gauge& status_board_customers;
   prometheus::Counter& timers_fired;
   prometheus::Gauge& rocksdb_live_bytes;
   prometheus::Gauge& rocksdb_pending_compaction_bytes;

@@ -520,6 +520,7 @@ Status StreamEngine::CommitBatch() {
     metrics_.AlertsActive(v1::Rule_Name(static_cast<v1::Rule>(rule))).Set(static_cast<double>(n));
   }
   metrics_.timers_pending.Set(static_cast<double>(timers_pending_));
+  metrics_.status_board_customers.Set(static_cast<double>(board_.size()));
   return Status::Ok();
 }
 

@@ -77,6 +77,7 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
                              "creditwatch_customers_on_hold",
                              "creditwatch_orders_total",
                              "creditwatch_timers_pending",
+                             "creditwatch_status_board_customers",
                              "creditwatch_timers_fired_total",
                              "creditwatch_rocksdb_live_data_bytes",
                              "creditwatch_rocksdb_pending_compaction_bytes",
@@ -122,6 +123,8 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
   double on_hold = 0;
   for (const auto& [id, s] : ref.states) on_hold += s.block_status() == v1::BlockStatus::HOLD;
   CHECK(Sum(m, "creditwatch_customers_on_hold") == on_hold);
+  // Every customer the engine wrote is on the lookup board (no lookups were made).
+  CHECK(Sum(m, "creditwatch_status_board_customers") == static_cast<double>(ref.states.size()));
   double over_limit = 0;
   for (const auto& [id, s] : ref.states) {
     for (const auto& a : s.alerts()) over_limit += a.rule() == v1::OVER_LIMIT;
