@@ -158,6 +158,26 @@ void StreamEngine::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::Error
 void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
   // Positions and timers are read from RocksDB: the batch in flight must be in it.
   if (Status st = FinishInFlight(); !st.ok()) fatal_ = st;
+  // The earliest offsets the brokers still hold, for every partition in one request per
+  // broker (one query per partition took 0.7 s of start-up at 64 partitions).
+  std::map<TopicPartitionKey, int64_t> earliest;
+  {
+    std::vector<RdKafka::TopicPartition*> query;
+    for (auto* tp : partitions) {
+      query.push_back(RdKafka::TopicPartition::create(tp->topic(), tp->partition(), RdKafka::Topic::OFFSET_BEGINNING));
+    }
+    if (const auto qerr = consumer_->offsetsForTimes(query, 5000); qerr == RdKafka::ERR_NO_ERROR) {
+      for (const auto* q : query) {
+        if (q->err() == RdKafka::ERR_NO_ERROR && q->offset() >= 0) earliest[{q->topic(), q->partition()}] = q->offset();
+      }
+    } else {
+      spdlog::warn(
+          "cannot read the earliest offsets on the brokers: {}; records lost to retention are reported "
+          "when consumption skips them",
+          RdKafka::err2str(qerr));
+    }
+    RdKafka::TopicPartition::destroy(query);
+  }
   for (auto* tp : partitions) {
     Cursor cursor;
     bool found = false;
@@ -165,11 +185,10 @@ void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
       fatal_ = st;
       continue;
     }
-    int64_t low = 0;
-    int64_t high = 0;
-    const auto werr = consumer_->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, 5000);
+    const auto e = earliest.find({tp->topic(), tp->partition()});
+    const int64_t low = e == earliest.end() ? 0 : e->second;
     const int64_t next = found ? cursor.pos.next_offset() : 0;
-    if (werr == RdKafka::ERR_NO_ERROR && next < low) {
+    if (next < low) {
       spdlog::error("{}[{}]: records {}..{} were deleted by the broker before they were consumed; {} events lost",
                     tp->topic(), tp->partition(), next, low - 1, low - next);
       metrics_.offsets_lost.Increment(static_cast<double>(low - next));
@@ -325,7 +344,8 @@ Status StreamEngine::LoadTimers(int32_t partition) {
   std::vector<store::DueTimer> all;
   if (Status st = store_.AllTimers(partition, &all); !st.ok()) return st;
   auto& index = timers_[partition];
-  for (auto& t : all) index.emplace(t.fire_ms, std::move(t.customer_id));
+  // In key order (fire time, customer): each insert goes at the end, without a search.
+  for (auto& t : all) index.emplace_hint(index.end(), t.fire_ms, std::move(t.customer_id));
   return Status::Ok();
 }
 
