@@ -203,6 +203,9 @@ CreditStore::CreditStore(StoreOptions options) : options_(std::move(options)) {}
 
 CreditStore::~CreditStore() {
   if (db_ != nullptr) {
+    // A clean stop leaves nothing in the WAL, so the next start has nothing to replay
+    // (up to max_total_wal_size, about a second at 128 MiB).
+    db_->Flush(rocksdb::FlushOptions(), cfs_).PermitUncheckedError();
     for (auto* cf : cfs_) db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
   }

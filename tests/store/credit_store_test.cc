@@ -165,6 +165,30 @@ TEST_CASE("state survives close and reopen", "[integration][store]") {
   CHECK(t.db->CountCustomers() == 1);
 }
 
+TEST_CASE("a clean close leaves nothing in the WAL to replay at the next start", "[integration][store]") {
+  TempStore t;
+  store::StoreBatch b(*t.db);
+  for (int i = 0; i < 1000; ++i) {
+    v1::CustomerState s;
+    s.set_customer_id("C-" + std::to_string(i));
+    b.PutCustomer(s.customer_id(), s);
+  }
+  REQUIRE(t.db->Commit(b).ok());
+  uintmax_t wal_bytes = 0;
+  for (const auto& f : std::filesystem::directory_iterator(t.dir)) {
+    if (f.path().extension() == ".log") wal_bytes += f.file_size();
+  }
+  CHECK(wal_bytes > 0);  // written, not flushed yet
+  t.db.reset();
+  wal_bytes = 0;
+  for (const auto& f : std::filesystem::directory_iterator(t.dir)) {
+    if (f.path().extension() == ".log") wal_bytes += f.file_size();
+  }
+  CHECK(wal_bytes == 0);
+  REQUIRE(store::CreditStore::Open(t.options, &t.db).ok());
+  CHECK(t.db->CountCustomers() == 1000);
+}
+
 TEST_CASE("the async committer writes a batch in the background and reports when it is durable",
           "[integration][store]") {
   TempStore t;
