@@ -421,16 +421,6 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     cursor.pos.set_watermark_ms(now);
     if (Status st = FireTimers(key.second, now, /*exhaustive=*/true); !st.ok()) return st;
   }
-  if (!e.event_id().empty()) {
-    bool seen = batch_event_ids_.count(e.event_id()) > 0 || inflight_event_ids_.count(e.event_id()) > 0;
-    if (!seen) {
-      if (Status st = store_.SeenEvent(e.event_id(), e.event_time_ms(), &seen); !st.ok()) return st;
-    }
-    if (seen) {
-      metrics_.duplicates.Increment();
-      return Status::Ok();
-    }
-  }
   Cached* c = nullptr;
   if (!e.customer_id().empty()) {
     if (Status st = Load(e.customer_id(), key.second, &c); !st.ok()) return st;
@@ -438,6 +428,19 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     static thread_local Cached scratch;
     scratch = Cached();
     c = &scratch;
+  }
+  if (!e.event_id().empty()) {
+    bool seen = batch_event_ids_.count(e.event_id()) > 0 || inflight_event_ids_.count(e.event_id()) > 0;
+    // Ids are remembered with their event time, and every event applied to a customer is
+    // at most its last_event_ms: a newer event cannot be a re-delivery, and RocksDB is
+    // asked only about the others. A customer's events mostly come in time order.
+    if (!seen && e.event_time_ms() <= c->state.last_event_ms()) {
+      if (Status st = store_.SeenEvent(e.event_id(), e.event_time_ms(), &seen); !st.ok()) return st;
+    }
+    if (seen) {
+      metrics_.duplicates.Increment();
+      return Status::Ok();
+    }
   }
   const bool was_hold = c->state.block_status() == v1::BlockStatus::HOLD;
   out_.Clear();

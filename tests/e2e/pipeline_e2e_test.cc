@@ -1,6 +1,8 @@
 // End-to-end: the broker and the engine each in their own process, driven through Kafka.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <random>
 #include <set>
@@ -272,6 +274,51 @@ TEST_CASE("e2e: poison and duplicate input go to the dead-letter topic while the
   }
   CHECK(o1 == 1);
   CHECK(o4);
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+}
+
+TEST_CASE("e2e: an event re-delivered long after it was applied changes nothing", "[e2e][pipeline]") {
+  // A credit limit change has no entity id of its own to catch a re-delivery, and 40
+  // events later it has left the customer's ring of recent ids: only the ids RocksDB
+  // remembers stop the old limit from coming back. (The engine asks RocksDB only about
+  // events not newer than the customer's latest.)
+  E2eCluster cluster(2);
+  const std::string cfg = cluster.WriteConfig("engine", "event_time");
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  const int port = WaitForHttpPort(engine);
+  REQUIRE(port > 0);
+  httplib::Client http("127.0.0.1", port);
+  TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
+  Events ev("C-REDELIVER");
+  producer.Produce("C-REDELIVER", ev.Customer(kT0, 10'000'000).SerializeAsString(), 0);
+  const auto lowered = ev.Limit(kT0 + 1000, 5'000'000);
+  producer.Produce("C-REDELIVER", lowered.SerializeAsString(), 0);
+  for (int i = 1; i <= 40; ++i) {
+    producer.Produce("C-REDELIVER", ev.Order(kT0 + 1000 + i * 1000, "O-" + std::to_string(i), 1000).SerializeAsString(),
+                     0);
+  }
+  producer.Produce("C-REDELIVER", ev.Limit(kT0 + 50'000, 20'000'000).SerializeAsString(), 0);
+  producer.Flush();
+  // Committed, and out of the batches the engine keeps in memory, before the re-delivery.
+  REQUIRE(PollGet(http, "/v1/customers/C-REDELIVER", [](const auto& r) {
+    return r.status == 200 && nlohmann::json::parse(r.body)["credit_limit"]["minor"] == 20'000'000;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  producer.Produce("C-REDELIVER", lowered.SerializeAsString(), 0);  // re-delivered
+  producer.Produce("C-REDELIVER", ev.Order(kT0 + 60'000, "O-LAST", 1000).SerializeAsString(), 0);
+  producer.Flush();
+
+  const ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
+  const auto outs = ReadOutputs(
+      cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
+      std::chrono::seconds(60));
+  CheckOutputs(outs, ref);
+  auto view = PollGet(http, "/v1/customers/C-REDELIVER", [](const auto& r) {
+    return r.status == 200 && nlohmann::json::parse(r.body)["held_orders"].empty() &&
+           nlohmann::json::parse(r.body)["approved_orders"]["minor"] == 41 * 1000;
+  });
+  REQUIRE(view);
+  CHECK(nlohmann::json::parse(view->body)["credit_limit"]["minor"] == 20'000'000);
   REQUIRE(engine.Kill(SIGTERM) == 0);
 }
 
