@@ -17,10 +17,10 @@ json Money(int64_t minor, const std::string& currency) {
   return {{"minor", minor}, {"currency", currency}, {"text", core::FormatMoney(minor, currency)}};
 }
 
-json Reasons(const std::vector<v1::BlockReason>& reasons) {
+json Reasons(const store::ReasonList& reasons) {
   json out = json::array();
-  for (v1::BlockReason r : reasons) {
-    const std::string& name = v1::BlockReason_Name(r);
+  for (size_t i = 0; i < reasons.size(); ++i) {
+    const std::string& name = v1::BlockReason_Name(reasons[i]);
     out.push_back(name.rfind("BLOCK_", 0) == 0 ? name.substr(6) : name);
   }
   return out;

@@ -13,7 +13,7 @@ namespace {
 store::BlockView View(uint64_t version, bool hold, int32_t partition = 0, int64_t release_until_ms = 0) {
   store::BlockView v;
   v.hold = hold;
-  if (hold) v.reasons = {v1::BLOCK_OVER_LIMIT};
+  if (hold) v.reasons.push_back(v1::BLOCK_OVER_LIMIT);
   v.since_ms = 1000 * static_cast<int64_t>(version);
   v.version = version;
   v.release_until_ms = release_until_ms;
@@ -141,4 +141,22 @@ TEST_CASE("readers never see a customer's status go back while the engine publis
   store::BlockView got;
   REQUIRE(board.Find("C-7", &got));
   CHECK(got.version == kVersions);
+}
+
+TEST_CASE("a reason list keeps the core's order", "[unit][store]") {
+  store::ReasonList l;
+  l.push_back(v1::BLOCK_OVERDUE);
+  l.push_back(v1::BLOCK_OVER_LIMIT);
+  l.push_back(v1::BLOCK_MANUAL);
+  REQUIRE(l.size() == 3);
+  CHECK(l[0] == v1::BLOCK_OVERDUE);
+  CHECK(l[1] == v1::BLOCK_OVER_LIMIT);
+  CHECK(l[2] == v1::BLOCK_MANUAL);
+  store::ReasonList other;
+  other.push_back(v1::BLOCK_OVER_LIMIT);
+  other.push_back(v1::BLOCK_OVERDUE);
+  other.push_back(v1::BLOCK_MANUAL);
+  CHECK_FALSE(l == other);
+  const auto s = v1::CustomerState();
+  CHECK(store::BlockView::Of(s).reasons.size() == 0);
 }
