@@ -139,7 +139,11 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str();
   bench_pipe
       ->add_option("--engine-load", pipe_bench.engine_load,
-                   "Fraction of the engine's maximum offered during the lookup phase")
+                   "Fraction of the engine's live maximum offered in the lookup phase after the overload")
+      ->capture_default_str();
+  bench_pipe
+      ->add_option("--light-load", pipe_bench.light_load,
+                   "Fraction of the engine's backlog maximum offered in the lookup phase before the overload")
       ->capture_default_str();
   bench_pipe->add_option("--lookup-rate", pipe_bench.lookup_rate, "Block-status lookups/s in the latency phase")
       ->capture_default_str();
