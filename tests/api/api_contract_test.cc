@@ -14,9 +14,7 @@ TEST_CASE("api: lookups, manual actions, auth, bad input and health", "[integrat
   E2eCluster cluster(2);
   const std::string cfg = cluster.WriteConfig("engine", "live");
   Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
-  const int port = WaitForHttpPort(engine);
-  REQUIRE(port > 0);
-  httplib::Client c("127.0.0.1", port);
+  httplib::Client c = HttpClientOf(engine);
 
   CHECK(c.Get("/healthz")->status == 200);
   auto ready = PollGet(c, "/readyz", [](const auto& r) { return r.status == 200; });

@@ -32,8 +32,7 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
   E2eCluster cluster(4);
   const std::string cfg = cluster.WriteConfig("engine", "event_time");
   Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
-  const int port = WaitForHttpPort(engine);
-  REQUIRE(port > 0);
+  httplib::Client c = HttpClientOf(engine);
 
   TestProducer producer(cluster.bootstrap(), "creditwatch.events", cluster.partitions());
   creditwatch::workload::WorkloadOptions wo;
@@ -48,7 +47,6 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
   producer.Flush();
   const ReferenceResult ref = ReferenceRun(producer.Records(), "creditwatch.events");
 
-  httplib::Client c("127.0.0.1", port);
   const double expected_events = static_cast<double>(producer.Records().size() - 1);
   auto r = PollGet(
       c, "/metrics",

@@ -285,9 +285,7 @@ TEST_CASE("e2e: an event re-delivered long after it was applied changes nothing"
   E2eCluster cluster(2);
   const std::string cfg = cluster.WriteConfig("engine", "event_time");
   Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
-  const int port = WaitForHttpPort(engine);
-  REQUIRE(port > 0);
-  httplib::Client http("127.0.0.1", port);
+  httplib::Client http = HttpClientOf(engine);
   TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
   Events ev("C-REDELIVER");
   producer.Produce("C-REDELIVER", ev.Customer(kT0, 10'000'000).SerializeAsString(), 0);
@@ -328,9 +326,7 @@ TEST_CASE("e2e: an invoice becomes overdue on the wall clock with no further eve
   Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
   // Start the clock only once the engine has its partitions, so the deadline below is
   // reached by the timer and not already passed when the invoice arrives.
-  const int port = WaitForHttpPort(engine);
-  REQUIRE(port > 0);
-  httplib::Client http("127.0.0.1", port);
+  httplib::Client http = HttpClientOf(engine);
   REQUIRE(PollGet(http, "/readyz", [](const auto& r) { return r.status == 200; })->status == 200);
   TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
   const int64_t now =
@@ -385,9 +381,7 @@ TEST_CASE("e2e: input deleted by the broker before it was read is reported, neve
   }
   INFO(engine.Log());
   CHECK(reported);
-  const int port = WaitForHttpPort(engine);
-  REQUIRE(port > 0);
-  httplib::Client c("127.0.0.1", port);
+  httplib::Client c = HttpClientOf(engine);
   auto m = c.Get("/metrics");
   REQUIRE(m);
   const auto at = m->body.find("\ncreditwatch_offsets_lost_total ");

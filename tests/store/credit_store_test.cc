@@ -174,17 +174,16 @@ TEST_CASE("a clean close leaves nothing in the WAL to replay at the next start",
     b.PutCustomer(s.customer_id(), s);
   }
   REQUIRE(t.db->Commit(b).ok());
-  uintmax_t wal_bytes = 0;
-  for (const auto& f : std::filesystem::directory_iterator(t.dir)) {
-    if (f.path().extension() == ".log") wal_bytes += f.file_size();
-  }
-  CHECK(wal_bytes > 0);  // written, not flushed yet
+  auto wal_bytes = [&t] {
+    uintmax_t n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(t.dir)) {
+      if (f.path().extension() == ".log") n += f.file_size();
+    }
+    return n;
+  };
+  CHECK(wal_bytes() > 0);  // written, not flushed yet
   t.db.reset();
-  wal_bytes = 0;
-  for (const auto& f : std::filesystem::directory_iterator(t.dir)) {
-    if (f.path().extension() == ".log") wal_bytes += f.file_size();
-  }
-  CHECK(wal_bytes == 0);
+  CHECK(wal_bytes() == 0);
   REQUIRE(store::CreditStore::Open(t.options, &t.db).ok());
   CHECK(t.db->CountCustomers() == 1000);
 }

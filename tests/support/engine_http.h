@@ -1,7 +1,8 @@
-// Test helper: the HTTP port an engine process reports in its log.
+// Test helpers: the HTTP port an engine process reports in its log, and a client on it.
 #pragma once
 
 #include <httplib.h>
+#include <catch2/catch.hpp>
 
 #include <regex>
 #include <string>
@@ -20,6 +21,14 @@ inline int WaitForHttpPort(const Process& engine, int timeout_ms = 20000) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return 0;
+}
+
+// A client for the engine's HTTP API, once the engine reports its port; the test fails
+// when it reports none in time.
+inline httplib::Client HttpClientOf(const Process& engine) {
+  const int port = WaitForHttpPort(engine);
+  REQUIRE(port > 0);
+  return httplib::Client("127.0.0.1", port);
 }
 
 // Polls `path` until `ok(response)` or the timeout.
