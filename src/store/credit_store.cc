@@ -116,7 +116,12 @@ void StoreBatch::DeleteTimer(int32_t partition, int64_t fire_ms, std::string_vie
 void StoreBatch::PutEventId(std::string_view event_id, int64_t event_time_ms, int64_t now_ms) {
   std::string v;
   AppendBE64(v, static_cast<uint64_t>(now_ms));
-  wb_->Put(store_.cfs_[kCfDedup], EventIdKey(event_id, event_time_ms), v).PermitUncheckedError();
+  event_ids_.emplace_back(EventIdKey(event_id, event_time_ms), std::move(v));
+}
+void StoreBatch::WriteEventIds() {
+  std::sort(event_ids_.begin(), event_ids_.end());
+  for (const auto& [k, v] : event_ids_) wb_->Put(store_.cfs_[kCfDedup], k, v).PermitUncheckedError();
+  event_ids_.clear();
 }
 void StoreBatch::PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos) {
   wb_->Put(store_.cfs_[kCfPositions], PositionKey(topic, partition), pos.SerializeAsString()).PermitUncheckedError();
@@ -134,8 +139,11 @@ void StoreBatch::PutCounter(std::string_view name, int64_t value) {
   AppendBE64(v, static_cast<uint64_t>(value));
   wb_->Put(store_.cfs_[kCfDefault], std::string("counter/").append(name), v).PermitUncheckedError();
 }
-size_t StoreBatch::Count() const { return static_cast<size_t>(wb_->Count()); }
-void StoreBatch::Clear() { wb_->Clear(); }
+size_t StoreBatch::Count() const { return static_cast<size_t>(wb_->Count()) + event_ids_.size(); }
+void StoreBatch::Clear() {
+  wb_->Clear();
+  event_ids_.clear();
+}
 
 Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStore>* out) {
   if (options.data_dir.empty()) return Status::Error("engine.data_dir: must be set");
@@ -214,6 +222,7 @@ CreditStore::~CreditStore() {
 Status CreditStore::Commit(StoreBatch& batch) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
+  batch.WriteEventIds();
   Status st = ToStatus(db_->Write(wo, batch.wb_.get()), "committing a batch");
   batch.Clear();
   return st;

@@ -84,6 +84,31 @@ TEST_CASE("due timers come per partition in time order and only when due", "[int
   CHECK(t.db->CountTimers() == 4);
 }
 
+TEST_CASE("event ids held for a sorted write are all committed, and dropped with the batch", "[integration][store]") {
+  TempStore t;
+  const int64_t now = WallNowMs();
+  store::StoreBatch b(*t.db);
+  // Out of key order, as a batch over several partitions delivers them.
+  const std::vector<std::pair<std::string, int64_t>> ids = {
+      {"E-9", now - 1000}, {"E-1", now - 9000}, {"E-5", now - 1000}, {"E-3", now - 5000}, {"E-7", now - 9000}};
+  for (const auto& [id, at] : ids) b.PutEventId(id, at, now);
+  CHECK(b.Count() == ids.size());
+  REQUIRE(t.db->Commit(b).ok());
+  CHECK(b.Count() == 0);
+  for (const auto& [id, at] : ids) {
+    bool seen = false;
+    REQUIRE(t.db->SeenEvent(id, at, &seen).ok());
+    CHECK(seen);
+  }
+  // A cleared batch writes nothing at its next commit.
+  b.PutEventId("E-DROPPED", now - 1000, now);
+  b.Clear();
+  REQUIRE(t.db->Commit(b).ok());
+  bool seen = true;
+  REQUIRE(t.db->SeenEvent("E-DROPPED", now - 1000, &seen).ok());
+  CHECK_FALSE(seen);
+}
+
 TEST_CASE("remembered event ids are seen within the retention", "[integration][store]") {
   TempStore t;
   store::StoreBatch b(*t.db);
