@@ -18,6 +18,13 @@ struct BrokerOptions {
   std::vector<std::string> topics;  // created at start
 };
 
+// The embedded broker answers an empty fetch only after the consumer's full
+// fetch.wait.max.ms, even when records arrive meanwhile (a real broker answers at once;
+// librdkafka's default wait is 500 ms). Its consumers wait 1 ms unless configured
+// otherwise: an event then waits at most 1 ms for the next fetch, and an idle engine
+// spends about 6% of a core more on empty fetches than at 5 ms.
+inline constexpr const char* kEmbeddedFetchWaitMs = "1";
+
 class EmbeddedBroker {
  public:
   static Status Start(const BrokerOptions& options, std::unique_ptr<EmbeddedBroker>* out);

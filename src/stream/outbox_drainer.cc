@@ -27,7 +27,11 @@ Status OutboxDrainer::Create(const StreamOptions& options, obs::EngineMetrics* m
   // Defaults first; the user's properties override them.
   const std::map<std::string, std::string> defaults = {{"enable.idempotence", "true"},
                                                        {"acks", "all"},
-                                                       {"linger.ms", "5"},
+                                                       // Decisions are waited for: a lone
+                                                       // output waits the whole linger
+                                                       // (5 ms by default). Measured: no
+                                                       // throughput cost at 1 ms.
+                                                       {"linger.ms", "1"},
                                                        {"partitioner", "murmur2_random"},
                                                        {"compression.type", "lz4"}};
   std::map<std::string, std::string> props = defaults;
