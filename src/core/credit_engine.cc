@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 #include "core/alert_tracker.h"
@@ -74,6 +75,22 @@ unsigned GroupsFor(v1::Envelope::PayloadCase kind) {
     default: return kAllGroups & ~kPrune;  // upserts (thresholds may change), payments, reversals
   }
 }
+
+// Block reasons of one evaluation: each reason at most once, so a fixed array serves
+// and Block() allocates nothing on the common path (nothing changed).
+class BlockReasons {
+ public:
+  void push_back(v1::BlockReason r) { r_[n_++] = r; }
+  const v1::BlockReason* begin() const { return r_.data(); }
+  const v1::BlockReason* end() const { return r_.data() + n_; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  v1::BlockReason operator[](size_t i) const { return r_[i]; }
+
+ private:
+  std::array<v1::BlockReason, 4> r_{};  // over limit, overdue, bounced, manual
+  size_t n_ = 0;
+};
 
 // The evaluation of the rules for one customer at one instant.
 class RuleRun {
@@ -316,7 +333,7 @@ class RuleRun {
   }
 
   void Block() {
-    std::vector<v1::BlockReason> automatic;
+    BlockReasons automatic;
     if (alerts_.Active(v1::OVER_LIMIT, "") != nullptr) automatic.push_back(v1::BLOCK_OVER_LIMIT);
     for (const auto& inv : s_.invoices()) {
       if (CollectibleAmount(inv) > 0 && DaysPastDue(inv, now_) >= t_.overdue_hold_days) {
@@ -334,13 +351,13 @@ class RuleRun {
     if (s_.release_until_ms() > 0 && now_ >= s_.release_until_ms()) s_.set_release_until_ms(0);
     const bool override_active = s_.release_until_ms() > now_;
 
-    std::vector<v1::BlockReason> reasons = override_active ? std::vector<v1::BlockReason>{} : automatic;
-    std::vector<v1::BlockReason> overridden = override_active ? automatic : std::vector<v1::BlockReason>{};
+    BlockReasons reasons = override_active ? BlockReasons{} : automatic;
+    const BlockReasons overridden = override_active ? automatic : BlockReasons{};
     if (s_.manual_hold()) reasons.push_back(v1::BLOCK_MANUAL);
     const auto status = reasons.empty() ? v1::BlockStatus::CLEAR : v1::BlockStatus::HOLD;
     const auto current =
         s_.block_status() == v1::BlockStatus::STATUS_UNSPECIFIED ? v1::BlockStatus::CLEAR : s_.block_status();
-    auto same = [](const auto& repeated, const std::vector<v1::BlockReason>& v) {
+    auto same = [](const auto& repeated, const BlockReasons& v) {
       if (repeated.size() != static_cast<int>(v.size())) return false;
       for (int i = 0; i < repeated.size(); ++i) {
         if (repeated.Get(i) != v[static_cast<size_t>(i)]) return false;
@@ -511,9 +528,17 @@ int64_t CreditEngine::NextWake(const v1::CustomerState& s, int64_t now_ms) const
   };
   for (const auto& inv : s.invoices()) {
     if (CollectibleAmount(inv) <= 0) continue;
-    consider(inv.due_ms() + kMsPerDay);  // overdue share of the score
-    for (const auto& d : t.dunning) consider(inv.due_ms() + int64_t{d.days_past_due} * kMsPerDay);
-    consider(inv.due_ms() + int64_t{t.overdue_hold_days} * kMsPerDay);
+    const int64_t due = inv.due_ms();
+    consider(due + kMsPerDay);  // overdue share of the score
+    // Dunning levels ascend (validated): the first one still ahead is this invoice's next.
+    for (const auto& d : t.dunning) {
+      const int64_t at = due + int64_t{d.days_past_due} * kMsPerDay;
+      if (at > now_ms) {
+        consider(at);
+        break;
+      }
+    }
+    consider(due + int64_t{t.overdue_hold_days} * kMsPerDay);
   }
   for (const auto& p : s.promises()) {
     if (!p.broken() && p.paid() < p.amount()) consider(p.promised_ms() + int64_t{t.promise_grace_days} * kMsPerDay);
