@@ -105,6 +105,76 @@ double Percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
+// Block-status lookups at a fixed rate, like an order system's pool of keep-alive
+// connections (wrk2 style): each connection at its share of the rate, timed from its
+// scheduled send time, so a slow answer counts for the requests it delays. Connected
+// before the clock starts (the first request on a connection pays for the connect and
+// the server's accept).
+class LookupLoad {
+ public:
+  static constexpr int kConnections = 8;
+
+  LookupLoad(int port, double rate, std::string id_prefix, int customers)
+      : rate_(rate), id_prefix_(std::move(id_prefix)), customers_(customers) {
+    for (int w = 0; w < kConnections; ++w) {
+      auto& c = clients_.emplace_back(std::make_unique<httplib::Client>("127.0.0.1", port));
+      c->set_keep_alive(true);
+      c->set_tcp_nodelay(true);
+      c->Get("/healthz");
+    }
+  }
+
+  void Start(Clock::time_point t0) {
+    for (int w = 0; w < kConnections; ++w) threads_.emplace_back([this, t0, w] { Run(t0, w); });
+  }
+  void Stop() {
+    done_ = true;
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  std::vector<double> latency_ms;
+  // How late the client threads woke for their scheduled sends: every lookup figure
+  // includes it. A stall of the whole machine shows here as well as in the latency.
+  std::vector<double> wakeup_ms;
+
+ private:
+  void Run(Clock::time_point t0, int w) {
+    httplib::Client& c = *clients_[static_cast<size_t>(w)];
+    std::mt19937 rng(static_cast<unsigned>(w + 1));
+    const double per = rate_ / kConnections;
+    std::vector<double> local;
+    std::vector<double> local_wakeup;
+    for (int64_t i = 0; !done_.load(); ++i) {
+      // Staggered starts: the connections do not fire in lockstep.
+      const auto due = t0 + std::chrono::microseconds(static_cast<int64_t>(
+                                (static_cast<double>(i) + static_cast<double>(w) / kConnections) * 1e6 / per));
+      // Wake-up lateness counts only when the thread slept: behind schedule after a slow
+      // answer is queueing, which the latency already counts.
+      if (Clock::now() < due) {
+        std::this_thread::sleep_until(due);
+        local_wakeup.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+      }
+      const std::string path =
+          fmt::format("/v1/customers/{}-{:06d}/block-status", id_prefix_, rng() % static_cast<unsigned>(customers_));
+      auto r = c.Get(path.c_str());
+      local.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+      if (!r) c.stop();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    latency_ms.insert(latency_ms.end(), local.begin(), local.end());
+    wakeup_ms.insert(wakeup_ms.end(), local_wakeup.begin(), local_wakeup.end());
+  }
+
+  double rate_;
+  std::string id_prefix_;
+  int customers_;
+  std::vector<std::unique_ptr<httplib::Client>> clients_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> done_{false};
+  std::mutex mu_;
+};
+
 std::unique_ptr<RdKafka::Conf> Conf(const std::map<std::string, std::string>& props) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
@@ -367,17 +437,8 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
     }
     // Produce time (us since t0) of each event, 0 until produced; read by the reader.
     std::unique_ptr<std::atomic<int64_t>[]> sent(new std::atomic<int64_t>[planned]());
-    // Lookups: like an order system's pool of keep-alive connections (wrk2 style),
-    // connected before the clock starts (the first request on a connection pays for the
-    // connect and the server's accept).
-    constexpr int kConnections = 8;
-    std::vector<std::unique_ptr<httplib::Client>> clients;
-    for (int w = 0; w < (with_lookups ? kConnections : 0); ++w) {
-      auto& c = clients.emplace_back(std::make_unique<httplib::Client>("127.0.0.1", port));
-      c->set_keep_alive(true);
-      c->set_tcp_nodelay(true);
-      c->Get("/healthz");
-    }
+    std::unique_ptr<LookupLoad> lookups;
+    if (with_lookups) lookups = std::make_unique<LookupLoad>(port, o.lookup_rate, wo.id_prefix, o.customers);
     const auto t0 = Clock::now();
     const int64_t t0_wall_ms = WallMsNow();
     std::atomic<bool> done{false};
@@ -439,38 +500,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
         }
       }
     });
-    // Each connection at its share of the rate, timed from its scheduled send time, so a
-    // slow answer counts for the requests it delays.
-    std::vector<double> lookup_lat;
-    // How late each client thread woke for its scheduled send: every lookup figure
-    // includes it, and on a busy machine it is the floor under them.
-    std::vector<double> wakeup_lat;
-    std::mutex lookup_mu;
-    std::vector<std::thread> lookups;
-    for (int w = 0; w < (with_lookups ? kConnections : 0); ++w) {
-      lookups.emplace_back([&, w] {
-        httplib::Client& c = *clients[static_cast<size_t>(w)];
-        std::mt19937 rng(static_cast<unsigned>(w + 1));
-        const double per = o.lookup_rate / kConnections;
-        std::vector<double> local;
-        std::vector<double> local_wakeup;
-        for (int64_t i = 0; !done.load(); ++i) {
-          // Staggered starts: the connections do not fire in lockstep.
-          const auto due = t0 + std::chrono::microseconds(static_cast<int64_t>(
-                                    (static_cast<double>(i) + static_cast<double>(w) / kConnections) * 1e6 / per));
-          std::this_thread::sleep_until(due);
-          local_wakeup.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
-          const std::string path = fmt::format("/v1/customers/{}-{:06d}/block-status", wo.id_prefix,
-                                               rng() % static_cast<unsigned>(o.customers));
-          auto r = c.Get(path.c_str());
-          local.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
-          if (!r) c.stop();
-        }
-        std::lock_guard<std::mutex> lock(lookup_mu);
-        lookup_lat.insert(lookup_lat.end(), local.begin(), local.end());
-        wakeup_lat.insert(wakeup_lat.end(), local_wakeup.begin(), local_wakeup.end());
-      });
-    }
+    if (lookups) lookups->Start(t0);
     const double in_before = MetricSum(http, "creditwatch_events_consumed_total");
     fmt::print(stderr, "{}: offering {:.0f} events/s for {} s{}\n", tag.substr(0, tag.size() - 1), rate,
                o.latency_seconds, with_lookups ? fmt::format(" with {:.0f} lookups/s", o.lookup_rate) : "");
@@ -496,7 +526,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
     std::this_thread::sleep_for(std::chrono::seconds(3));
     done = true;
     read.join();
-    for (auto& t : lookups) t.join();
+    if (lookups) lookups->Stop();
     reader->close();
     const double offered = static_cast<double>(n) / static_cast<double>(o.latency_seconds);
     report.Add(tag + "offered_load", offered, "events/s", offered / ceiling,
@@ -518,11 +548,12 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
                fmt::format("any event-caused output; n={}", all_lat.size()));
     report.Add(tag + "output_latency_p99", Percentile(all_lat, 0.99), "ms");
     report.Add(tag + "output_latency_p999", Percentile(all_lat, 0.999), "ms");
-    if (with_lookups) {
-      report.Add(tag + "block_status_lookup_p50", Percentile(lookup_lat, 0.50), "ms", -1,
-                 fmt::format("{:.0f} lookups/s on loopback while consuming; n={}", o.lookup_rate, lookup_lat.size()));
-      report.Add(tag + "block_status_lookup_p99", Percentile(lookup_lat, 0.99), "ms");
-      report.Add(tag + "lookup_client_wakeup_p99", Percentile(wakeup_lat, 0.99), "ms", -1,
+    if (lookups) {
+      report.Add(
+          tag + "block_status_lookup_p50", Percentile(lookups->latency_ms, 0.50), "ms", -1,
+          fmt::format("{:.0f} lookups/s on loopback while consuming; n={}", o.lookup_rate, lookups->latency_ms.size()));
+      report.Add(tag + "block_status_lookup_p99", Percentile(lookups->latency_ms, 0.99), "ms");
+      report.Add(tag + "lookup_client_wakeup_p99", Percentile(lookups->wakeup_ms, 0.99), "ms", -1,
                  "how late the load client's threads woke for their scheduled sends (included in the lookup figures)");
     }
     return consumed_rate;
@@ -552,6 +583,38 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
   // fraction of that live maximum (50% by default) with lookups. The same load runs
   // slower after the overload than before it (see the README).
   catch_up();
+  // The floor under the lookup figures: the same client at the same rate against a
+  // minimal server (the engine's HTTP library and settings, a fixed answer of the same
+  // size), on this machine, with the engine idle.
+  {
+    httplib::Server floor;
+    floor.new_task_queue = [] { return new httplib::ThreadPool(32); };
+    floor.set_keep_alive_max_count(100000);
+    floor.set_tcp_nodelay(true);
+    floor.Get(R"(/v1/customers/([^/]+)/block-status)", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(fmt::format(R"({{"customer_id":"{}","overridden":[],"reasons":[],"since":"","since_ms":0,)"
+                                  R"("status":"CLEAR","version":0}})",
+                                  std::string(req.matches[1])),
+                      "application/json");
+    });
+    floor.Get("/healthz",
+              [](const httplib::Request&, httplib::Response& res) { res.set_content("{}", "application/json"); });
+    const int floor_port = floor.bind_to_any_port("127.0.0.1");
+    std::thread serve([&floor] { floor.listen_after_bind(); });
+    fmt::print(stderr, "lookup floor: {:.0f} lookups/s against a minimal server for {} s\n", o.lookup_rate,
+               o.latency_seconds);
+    LookupLoad load(floor_port, o.lookup_rate, wo.id_prefix, o.customers);
+    load.Start(Clock::now());
+    std::this_thread::sleep_for(std::chrono::seconds(o.latency_seconds));
+    load.Stop();
+    floor.stop();
+    serve.join();
+    report.Add(
+        "lookup_floor_p50", Percentile(load.latency_ms, 0.50), "ms", -1,
+        fmt::format("the same lookup load against a minimal server with a fixed answer; n={}", load.latency_ms.size()));
+    report.Add("lookup_floor_p99", Percentile(load.latency_ms, 0.99), "ms");
+    report.Add("lookup_floor_client_wakeup_p99", Percentile(load.wakeup_ms, 0.99), "ms");
+  }
   latency_phase(engine_rate * o.light_load, "light_", true);
   catch_up();
   const double live_max = latency_phase(ceiling * 0.5, "ceil50_", false);
