@@ -139,13 +139,14 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str();
   bench_pipe
       ->add_option("--engine-load", pipe_bench.engine_load,
-                   "Fraction of the engine's live maximum offered in the lookup phase after the overload")
+                   "Fraction of the engine's live maximum with lookups offered in the last lookup phase")
       ->capture_default_str();
   bench_pipe
       ->add_option("--light-load", pipe_bench.light_load,
                    "Fraction of the engine's backlog maximum offered in the lookup phase before the overload")
       ->capture_default_str();
-  bench_pipe->add_option("--lookup-rate", pipe_bench.lookup_rate, "Block-status lookups/s in the latency phase")
+  bench_pipe
+      ->add_option("--lookup-rate", pipe_bench.lookup_rate, "Block-status lookups/s in the lookup phases (0: none)")
       ->capture_default_str();
   bench_pipe->add_option("--startup-customers", pipe_bench.startup_customers, "Customers in RocksDB at start-up")
       ->capture_default_str();
