@@ -1,0 +1,74 @@
+// The benchmarks themselves: a small run prints every figure, so the README's table and
+// the issues' goals keep a working command behind them.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/e2e_cluster.h"
+
+using namespace cwtest;
+
+namespace {
+// The JSON lines of a run's output (progress lines on stderr share the file).
+std::map<std::string, nlohmann::json> Figures(const std::string& path) {
+  std::ifstream in(path);
+  std::map<std::string, nlohmann::json> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] != '{') continue;
+    const auto j = nlohmann::json::parse(line);
+    out[j["name"].get<std::string>()] = j;
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("bench core: prints its throughput as JSON lines", "[integration][bench]") {
+  TempDir dir;
+  Process p({CREDITWATCH_BIN, "bench", "core", "--events", "20000", "--customers", "200", "--rounds", "1"},
+            dir / "core.log");
+  REQUIRE(p.WaitFor(std::chrono::seconds(120)) == 0);
+  const auto f = Figures(dir / "core.log");
+  for (const char* name : {"apply_evaluate_throughput", "decode_apply_evaluate_throughput"}) {
+    INFO(name);
+    REQUIRE(f.count(name) == 1);
+    CHECK(f.at(name)["value"].get<double>() > 0);
+    CHECK(f.at(name)["events"] == 20000);
+    CHECK(f.at(name)["outputs"].get<int>() > 0);
+  }
+}
+
+TEST_CASE("bench pipeline: a small run prints every figure and the markdown table", "[e2e][bench]") {
+  TempDir dir;
+  Process p({CREDITWATCH_BIN, "bench", "pipeline", "--events", "20000", "--customers", "2000", "--latency-seconds", "1",
+             "--lookup-rate", "200", "--startup-customers", "2000", "--work-dir", dir / "work", "--markdown",
+             dir / "table.md"},
+            dir / "pipeline.log");
+  REQUIRE(p.WaitFor(std::chrono::seconds(600)) == 0);
+  const auto f = Figures(dir / "pipeline.log");
+  for (const char* name : {"raw_ceiling_throughput", "engine_throughput", "engine_cpu_per_million_events",
+                           "engine_peak_rss", "lookup_floor_p99", "light_order_decision_latency_p99",
+                           "light_block_status_lookup_p99", "light_lookup_client_wakeup_p99", "ceil50_engine_consumed",
+                           "engine_live_max_throughput", "engine_live_max_with_lookups_throughput",
+                           "engine50_order_decision_latency_p99", "engine50_block_status_lookup_p99",
+                           "events_lost_to_retention", "startup_to_ready", "rss_at_ready", "rss_after_touching_all"}) {
+    INFO(name);
+    REQUIRE(f.count(name) == 1);
+    CHECK(f.at(name)["value"].get<double>() >= 0);
+  }
+  // Throughput comes with its ratio to the ceiling measured in the same run.
+  const double ceiling = f.at("raw_ceiling_throughput")["value"].get<double>();
+  const double engine = f.at("engine_throughput")["value"].get<double>();
+  CHECK(engine > 0);
+  CHECK(f.at("engine_throughput")["ratio_to_raw_ceiling"].get<double>() == Approx(engine / ceiling).margin(0.001));
+  // Decisions were measured: latencies are positive, and the engine became ready.
+  CHECK(f.at("light_order_decision_latency_p99")["value"].get<double>() > 0);
+  CHECK(f.at("startup_to_ready")["value"].get<double>() > 0);
+  std::ifstream md(dir / "table.md");
+  std::stringstream table;
+  table << md.rdbuf();
+  CHECK(table.str().find("| engine_throughput |") != std::string::npos);
+  CHECK(table.str().find("Machine:") != std::string::npos);
+}
