@@ -298,9 +298,15 @@ TEST_CASE("e2e: an event re-delivered long after it was applied changes nothing"
   producer.Produce("C-REDELIVER", ev.Limit(kT0 + 50'000, 20'000'000).SerializeAsString(), 0);
   producer.Flush();
   // Committed, and out of the batches the engine keeps in memory, before the re-delivery.
-  REQUIRE(PollGet(http, "/v1/customers/C-REDELIVER", [](const auto& r) {
+  const auto raised = PollGet(http, "/v1/customers/C-REDELIVER", [](const auto& r) {
     return r.status == 200 && nlohmann::json::parse(r.body)["credit_limit"]["minor"] == 20'000'000;
-  }));
+  });
+  {
+    INFO(engine.Log());  // on failure: what the engine did until then
+    REQUIRE(raised);
+    REQUIRE(raised->status == 200);
+    REQUIRE(nlohmann::json::parse(raised->body)["credit_limit"]["minor"] == 20'000'000);
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   producer.Produce("C-REDELIVER", lowered.SerializeAsString(), 0);  // re-delivered
   producer.Produce("C-REDELIVER", ev.Order(kT0 + 60'000, "O-LAST", 1000).SerializeAsString(), 0);
@@ -310,6 +316,7 @@ TEST_CASE("e2e: an event re-delivered long after it was applied changes nothing"
   const auto outs = ReadOutputs(
       cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
       std::chrono::seconds(60));
+  INFO(engine.Log());
   CheckOutputs(outs, ref);
   auto view = PollGet(http, "/v1/customers/C-REDELIVER", [](const auto& r) {
     return r.status == 200 && nlohmann::json::parse(r.body)["held_orders"].empty() &&
