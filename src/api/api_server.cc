@@ -209,6 +209,16 @@ void ApiServer::Stop() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
+void ConfigureHttpServer(httplib::Server& server) {
+  // A keep-alive connection holds a worker while open: room for an order system's
+  // connection pool, Prometheus and operators at once.
+  server.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  // httplib closes a keep-alive connection after 5 requests by default: at thousands of
+  // lookups/s the reconnects overflow its listen backlog and SYN retries cost a second.
+  server.set_keep_alive_max_count(100000);
+  server.set_tcp_nodelay(true);  // small responses on keep-alive connections: no delayed-ACK stalls
+}
+
 Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_ptr<ApiServer>* out) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -225,13 +235,7 @@ Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_pt
     return Status::Error(fmt::format("http.listen '{}': bad port", options.listen));
   }
   impl->Routes();
-  // A keep-alive connection holds a worker while open: room for an order system's
-  // connection pool, Prometheus and operators at once.
-  impl->server.new_task_queue = [] { return new httplib::ThreadPool(32); };
-  // httplib closes a keep-alive connection after 5 requests by default: at thousands of
-  // lookups/s the reconnects overflow its listen backlog and SYN retries cost a second.
-  impl->server.set_keep_alive_max_count(100000);
-  impl->server.set_tcp_nodelay(true);  // small responses on keep-alive connections: no delayed-ACK stalls
+  ConfigureHttpServer(impl->server);
   if (port == 0) {
     port = impl->server.bind_to_any_port(host);
   } else if (!impl->server.bind_to_port(host, port)) {

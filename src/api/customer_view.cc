@@ -17,7 +17,7 @@ json Money(int64_t minor, const std::string& currency) {
   return {{"minor", minor}, {"currency", currency}, {"text", core::FormatMoney(minor, currency)}};
 }
 
-json Reasons(const store::ReasonList& reasons) {
+json Reasons(const core::ReasonList& reasons) {
   json out = json::array();
   for (size_t i = 0; i < reasons.size(); ++i) {
     const std::string& name = v1::BlockReason_Name(reasons[i]);

@@ -63,8 +63,7 @@ int RunEngine(const config::AppConfig& cfg_in, const std::atomic<bool>& stop) {
       spdlog::error("{}", st.message());
       return 2;
     }
-    cfg.stream.kafka["bootstrap.servers"] = broker->bootstraps();
-    cfg.stream.kafka_consumer.try_emplace("fetch.wait.max.ms", stream::kEmbeddedFetchWaitMs);
+    stream::ConnectToEmbeddedBroker(*broker, &cfg.stream);
     spdlog::info("no kafka.bootstrap.servers configured: started an embedded broker at {} ({} partitions per topic)",
                  broker->bootstraps(), cfg.broker.partitions);
   }

@@ -164,8 +164,7 @@ int RunDemo(const DemoOptions& o, const std::atomic<bool>& stop) {
     spdlog::error("{}", st.message());
     return 2;
   }
-  cfg.stream.kafka["bootstrap.servers"] = broker->bootstraps();
-  cfg.stream.kafka_consumer.try_emplace("fetch.wait.max.ms", stream::kEmbeddedFetchWaitMs);
+  stream::ConnectToEmbeddedBroker(*broker, &cfg.stream);
   cfg.stream.time_mode = stream::TimeMode::kEventTime;
   cfg.stream.max_future_skew_ms = 100 * 365 * kDayMs;  // simulated time runs ahead of the clock
   cfg.store.data_dir = data_dir;

@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <limits>
 
 #include "core/alert_tracker.h"
 #include "core/ledger.h"
 #include "core/money.h"
+#include "core/reason_list.h"
 #include "core/risk_score.h"
 
 namespace creditwatch::core {
@@ -75,22 +75,6 @@ unsigned GroupsFor(v1::Envelope::PayloadCase kind) {
     default: return kAllGroups & ~kPrune;  // upserts (thresholds may change), payments, reversals
   }
 }
-
-// Block reasons of one evaluation: each reason at most once, so a fixed array serves
-// and Block() allocates nothing on the common path (nothing changed).
-class BlockReasons {
- public:
-  void push_back(v1::BlockReason r) { r_[n_++] = r; }
-  const v1::BlockReason* begin() const { return r_.data(); }
-  const v1::BlockReason* end() const { return r_.data() + n_; }
-  size_t size() const { return n_; }
-  bool empty() const { return n_ == 0; }
-  v1::BlockReason operator[](size_t i) const { return r_[i]; }
-
- private:
-  std::array<v1::BlockReason, 4> r_{};  // over limit, overdue, bounced, manual
-  size_t n_ = 0;
-};
 
 // The evaluation of the rules for one customer at one instant.
 class RuleRun {
@@ -333,7 +317,7 @@ class RuleRun {
   }
 
   void Block() {
-    BlockReasons automatic;
+    ReasonList automatic;
     if (alerts_.Active(v1::OVER_LIMIT, "") != nullptr) automatic.push_back(v1::BLOCK_OVER_LIMIT);
     for (const auto& inv : s_.invoices()) {
       if (CollectibleAmount(inv) > 0 && DaysPastDue(inv, now_) >= t_.overdue_hold_days) {
@@ -351,13 +335,13 @@ class RuleRun {
     if (s_.release_until_ms() > 0 && now_ >= s_.release_until_ms()) s_.set_release_until_ms(0);
     const bool override_active = s_.release_until_ms() > now_;
 
-    BlockReasons reasons = override_active ? BlockReasons{} : automatic;
-    const BlockReasons overridden = override_active ? automatic : BlockReasons{};
+    ReasonList reasons = override_active ? ReasonList{} : automatic;
+    const ReasonList overridden = override_active ? automatic : ReasonList{};
     if (s_.manual_hold()) reasons.push_back(v1::BLOCK_MANUAL);
     const auto status = reasons.empty() ? v1::BlockStatus::CLEAR : v1::BlockStatus::HOLD;
     const auto current =
         s_.block_status() == v1::BlockStatus::STATUS_UNSPECIFIED ? v1::BlockStatus::CLEAR : s_.block_status();
-    auto same = [](const auto& repeated, const BlockReasons& v) {
+    auto same = [](const auto& repeated, const ReasonList& v) {
       if (repeated.size() != static_cast<int>(v.size())) return false;
       for (int i = 0; i < repeated.size(); ++i) {
         if (repeated.Get(i) != v[static_cast<size_t>(i)]) return false;
@@ -368,17 +352,17 @@ class RuleRun {
     if (status != current || s_.block_version() == 0) s_.set_block_since_ms(now_);
     s_.set_block_status(status);
     s_.clear_block_reasons();
-    for (auto r : reasons) s_.add_block_reasons(r);
+    reasons.ForEach([&](v1::BlockReason r) { s_.add_block_reasons(r); });
     s_.clear_block_overridden();
-    for (auto r : overridden) s_.add_block_overridden(r);
+    overridden.ForEach([&](v1::BlockReason r) { s_.add_block_overridden(r); });
     s_.set_block_version(s_.block_version() + 1);
 
     v1::BlockStatus& b = out_.blocks.emplace_back();
     b.set_output_id(fmt::format("{}/block/{}", s_.customer_id(), s_.block_version()));
     b.set_customer_id(s_.customer_id());
     b.set_status(status);
-    for (auto r : reasons) b.add_reasons(r);
-    for (auto r : overridden) b.add_overridden(r);
+    reasons.ForEach([&](v1::BlockReason r) { b.add_reasons(r); });
+    overridden.ForEach([&](v1::BlockReason r) { b.add_overridden(r); });
     b.set_override_until_ms(override_active ? s_.release_until_ms() : 0);
     b.set_since_ms(s_.block_since_ms());
     b.set_version(s_.block_version());

@@ -14,34 +14,16 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/reason_list.h"
 #include "creditwatch/v1/state.pb.h"
 
 namespace creditwatch::store {
 
-// Block reasons in the order the core gave them, inline (a board entry holds two lists
-// for each of up to a million customers).
-class ReasonList {
- public:
-  static constexpr size_t kCapacity = 7;
-  void push_back(v1::BlockReason r) {
-    if (n_ < kCapacity) r_[n_++] = static_cast<uint8_t>(r);
-  }
-  size_t size() const { return n_; }
-  v1::BlockReason operator[](size_t i) const { return static_cast<v1::BlockReason>(r_[i]); }
-  bool operator==(const ReasonList&) const = default;
-
- private:
-  std::array<uint8_t, kCapacity> r_{};
-  uint8_t n_ = 0;
-};
-static_assert(v1::BlockReason_ARRAYSIZE - 1 <= static_cast<int>(ReasonList::kCapacity),
-              "every block reason fits in a ReasonList");
-
 // What a block-status lookup answers.
 struct BlockView {
   bool hold = false;
-  ReasonList reasons;
-  ReasonList overridden;  // automatic holds a manual release overrides
+  core::ReasonList reasons;
+  core::ReasonList overridden;  // automatic holds a manual release overrides
   int64_t since_ms = 0;
   uint64_t version = 0;
   int64_t release_until_ms = 0;

@@ -39,4 +39,9 @@ EmbeddedBroker::~EmbeddedBroker() {
   if (rk_ != nullptr) rd_kafka_destroy(static_cast<rd_kafka_t*>(rk_));
 }
 
+void ConnectToEmbeddedBroker(const EmbeddedBroker& broker, StreamOptions* options) {
+  options->kafka["bootstrap.servers"] = broker.bootstraps();
+  options->kafka_consumer.try_emplace("fetch.wait.max.ms", kEmbeddedFetchWaitMs);
+}
+
 }  // namespace creditwatch::stream

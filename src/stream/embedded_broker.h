@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "stream/stream_options.h"
 
 namespace creditwatch::stream {
 
@@ -42,5 +43,9 @@ class EmbeddedBroker {
   void* mcluster_ = nullptr;  // rd_kafka_mock_cluster_t*
   std::string bootstraps_;
 };
+
+// Points the engine's clients at `broker`, with its fetch wait (kEmbeddedFetchWaitMs)
+// unless the configuration sets one.
+void ConnectToEmbeddedBroker(const EmbeddedBroker& broker, StreamOptions* options);
 
 }  // namespace creditwatch::stream

@@ -144,7 +144,7 @@ TEST_CASE("readers never see a customer's status go back while the engine publis
 }
 
 TEST_CASE("a reason list keeps the core's order", "[unit][store]") {
-  store::ReasonList l;
+  core::ReasonList l;
   l.push_back(v1::BLOCK_OVERDUE);
   l.push_back(v1::BLOCK_OVER_LIMIT);
   l.push_back(v1::BLOCK_MANUAL);
@@ -152,7 +152,7 @@ TEST_CASE("a reason list keeps the core's order", "[unit][store]") {
   CHECK(l[0] == v1::BLOCK_OVERDUE);
   CHECK(l[1] == v1::BLOCK_OVER_LIMIT);
   CHECK(l[2] == v1::BLOCK_MANUAL);
-  store::ReasonList other;
+  core::ReasonList other;
   other.push_back(v1::BLOCK_OVER_LIMIT);
   other.push_back(v1::BLOCK_OVERDUE);
   other.push_back(v1::BLOCK_MANUAL);
