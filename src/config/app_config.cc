@@ -227,6 +227,7 @@ void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
   engine.Get("time_mode", &time_mode);
   engine.GetPositive("max_batch", &cfg.stream.max_batch);
   engine.GetPositive("max_batch_ms", &cfg.stream.max_batch_ms);
+  engine.GetPositive("max_backlog_batch_ms", &cfg.stream.max_backlog_batch_ms);
   engine.GetPositive("poll_timeout_ms", &cfg.stream.poll_timeout_ms);
   engine.GetPositive("max_timers_per_batch", &cfg.stream.max_timers_per_batch);
   engine.GetPositive("broker_wait_ms", &cfg.stream.broker_wait_ms);

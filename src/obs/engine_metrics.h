@@ -47,6 +47,7 @@ class EngineMetrics {
   prometheus::Counter& duplicates;
   prometheus::Counter& batches;
   prometheus::Histogram& batch_duration;
+  prometheus::Histogram& batch_records;
   prometheus::Gauge& outbox_depth;
   prometheus::Gauge& customers_on_hold;
   prometheus::Gauge& timers_pending;

@@ -28,7 +28,8 @@ StreamEngine::StreamEngine(StreamOptions options, const core::CreditEngine& engi
       wall_ms_(std::move(wall_ms)),
       batch_(std::make_unique<store::StoreBatch>(store)),
       inflight_batch_(std::make_unique<store::StoreBatch>(store)),
-      committer_(std::make_unique<store::AsyncCommitter>(store)) {
+      committer_(std::make_unique<store::AsyncCommitter>(store)),
+      pacer_(options_.max_batch_ms, std::max(options_.max_batch_ms, options_.max_backlog_batch_ms)) {
   batch_event_ids_.reserve(static_cast<size_t>(options_.max_batch) * 2);
   inflight_event_ids_.reserve(static_cast<size_t>(options_.max_batch) * 2);
   // Every labelled series exists from the start, so dashboards and alert rules see zeros
@@ -597,6 +598,7 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
       if (Status st = FinishInFlight(); !st.ok()) return st;
     }
     const auto t0 = std::chrono::steady_clock::now();
+    int batch_records = 0;
     if (options_.time_mode == TimeMode::kLive) {
       const int64_t now = wall_ms_();
       std::set<int32_t> partitions;
@@ -605,19 +607,23 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
         if (Status st = FireTimers(p, now, /*exhaustive=*/false); !st.ok()) return st;
       }
     }
-    // A batch ends at max_batch records, when the local queue runs dry, or max_batch_ms
-    // after it began: under a steady stream the queue rarely runs dry, and every record
-    // of a batch waits for its commit.
+    // A batch ends at max_batch records, when the local queue runs dry, or at the
+    // pacer's time cap: every record of a batch waits for its commit.
     auto batch_deadline = std::chrono::steady_clock::time_point::max();
-    for (int i = 0; i < options_.max_batch && fatal_.ok(); ++i) {
-      if (i > 0 && std::chrono::steady_clock::now() >= batch_deadline) break;
+    auto end = BatchPacer::End::kQueueDry;
+    for (int i = 0; fatal_.ok(); ++i) {
+      if (i == options_.max_batch || (i > 0 && std::chrono::steady_clock::now() >= batch_deadline)) {
+        end = BatchPacer::End::kCap;
+        break;
+      }
       // While a batch is being written, wait briefly so its outputs go out soon after.
       const int timeout = i > 0 ? 0 : committer_->InFlight() ? 1 : options_.poll_timeout_ms;
       std::unique_ptr<RdKafka::Message> msg(consumer_->consume(timeout));
-      if (i == 0) batch_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.max_batch_ms);
+      if (i == 0) batch_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(pacer_.cap_ms());
       const ErrorClass cls = Classify(msg->err());
       if (cls == ErrorClass::kNone) {
         if (Status st = ProcessMessage(*msg); !st.ok()) return st;
+        ++batch_records;
         continue;
       }
       if (msg->err() == RdKafka::ERR__TIMED_OUT) break;
@@ -634,6 +640,8 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
       }
     }
     if (!fatal_.ok()) break;
+    pacer_.BatchEnded(end);
+    if (batch_records > 0) metrics_.batch_records.Observe(static_cast<double>(batch_records));
     drainer_->Poll();
     const uint64_t committed_before = batch_no_;
     if (Status st = CommitBatch(); !st.ok()) return st;

@@ -27,6 +27,7 @@
 #include "store/async_committer.h"
 #include "store/credit_store.h"
 #include "store/status_board.h"
+#include "stream/batch_pacer.h"
 #include "stream/outbox_drainer.h"
 #include "stream/stream_options.h"
 
@@ -131,6 +132,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   std::unordered_set<std::string> inflight_event_ids_;
   std::vector<BoardUpdate> inflight_views_;
   std::unique_ptr<store::AsyncCommitter> committer_;  // after the batches: joined first
+  BatchPacer pacer_;
   size_t batch_ops_ = 0;
   uint64_t next_seq_ = 1;
   uint64_t batch_no_ = 0;

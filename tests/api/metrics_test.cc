@@ -67,6 +67,7 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
                              "creditwatch_dead_letters_total",
                              "creditwatch_duplicate_events_total",
                              "creditwatch_batch_duration_seconds_bucket",
+                             "creditwatch_batch_records_bucket",
                              "creditwatch_end_to_end_latency_seconds_bucket",
                              "creditwatch_consumer_lag",
                              "creditwatch_outbox_depth",
@@ -130,6 +131,8 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
   CHECK(Sum(m, "creditwatch_alerts_active", {"rule=\"OVER_LIMIT\""}) == over_limit);
   CHECK(Sum(m, "creditwatch_dead_letters_total", {"reason=\"UNDECODABLE\""}) == 1);
   CHECK(Sum(m, "creditwatch_events_consumed_total") == expected_events);
+  // Every record read went through exactly one committed batch, the undecodable one too.
+  CHECK(Sum(m, "creditwatch_batch_records_sum") == expected_events + 1);
   CHECK(Sum(m, "creditwatch_consumer_lag") == 0);
   CHECK(Sum(m, "creditwatch_outbox_depth") == 0);
   CHECK(Sum(m, "creditwatch_ready") == 1);

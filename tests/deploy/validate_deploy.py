@@ -34,6 +34,7 @@ KNOWN_FAMILIES = {
     "creditwatch_duplicate_events_total": "counter",
     "creditwatch_batches_total": "counter",
     "creditwatch_batch_duration_seconds": "histogram",
+    "creditwatch_batch_records": "histogram",
     "creditwatch_end_to_end_latency_seconds": "histogram",
     "creditwatch_outputs_produced_total": "counter",
     "creditwatch_consumer_lag": "gauge",
