@@ -507,6 +507,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
     });
     if (lookups) lookups->Start(t0);
     const double in_before = MetricSum(http, "creditwatch_events_consumed_total");
+    const double cpu_before = engine.CpuSeconds();
     fmt::print(stderr, "{}: offering {:.0f} events/s for {} s{}\n", tag.substr(0, tag.size() - 1), rate,
                o.latency_seconds, lookups ? fmt::format(" with {:.0f} lookups/s", o.lookup_rate) : "");
     int64_t n = 0;
@@ -526,8 +527,10 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
     total_produced += n;
     producer->flush(30000);
     // Consumed while the load was offered (the backlog drained afterwards does not count).
-    const double consumed_rate =
-        (MetricSum(http, "creditwatch_events_consumed_total") - in_before) / Seconds(t0, Clock::now());
+    const double window = Seconds(t0, Clock::now());
+    const double consumed_in_window = MetricSum(http, "creditwatch_events_consumed_total") - in_before;
+    const double consumed_rate = consumed_in_window / window;
+    const double cpu_in_window = engine.CpuSeconds() - cpu_before;
     std::this_thread::sleep_for(std::chrono::seconds(3));
     done = true;
     read.join();
@@ -541,6 +544,11 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
                    ? fmt::format("{:.0f}% of the engine's backlog maximum", o.light_load * 100)
                    : fmt::format("{:.0f}% of the engine's live maximum with lookups", o.engine_load * 100));
     report.Add(tag + "engine_consumed", consumed_rate, "events/s", consumed_rate / ceiling);
+    report.Add(tag + "engine_cpu", cpu_in_window / window, "cores", -1,
+               lookups ? "the engine process while the load was offered, its HTTP workers included"
+                       : "the engine process while the load was offered");
+    report.Add(tag + "engine_cpu_per_million_events", cpu_in_window / std::max(consumed_in_window, 1.0) * 1e6,
+               "cpu-seconds");
     report.Add(tag + "order_decision_latency_p50", Percentile(order_lat, 0.50), "ms", -1,
                fmt::format("order placed produced -> decision readable; n={}", order_lat.size()));
     report.Add(tag + "order_decision_latency_p99", Percentile(order_lat, 0.99), "ms");

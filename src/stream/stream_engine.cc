@@ -30,8 +30,6 @@ StreamEngine::StreamEngine(StreamOptions options, const core::CreditEngine& engi
       inflight_batch_(std::make_unique<store::StoreBatch>(store)),
       committer_(std::make_unique<store::AsyncCommitter>(store)),
       pacer_(options_.max_batch_ms, std::max(options_.max_batch_ms, options_.max_backlog_batch_ms)) {
-  batch_event_ids_.reserve(static_cast<size_t>(options_.max_batch) * 2);
-  inflight_event_ids_.reserve(static_cast<size_t>(options_.max_batch) * 2);
   // Every labelled series exists from the start, so dashboards and alert rules see zeros
   // rather than no data.
   for (int r = 1; r <= v1::RejectReason_MAX; ++r) {
@@ -560,7 +558,9 @@ Status StreamEngine::FinishInFlight() {
     }
   }
   inflight_outbox_.clear();
-  inflight_event_ids_.clear();
+  // erase(begin, end) costs the entries; clear() would also zero every bucket, and the
+  // set keeps the buckets of the largest batch.
+  inflight_event_ids_.erase(inflight_event_ids_.begin(), inflight_event_ids_.end());
   inflight_views_.clear();
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "support/e2e_cluster.h"
 
@@ -48,12 +49,13 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
             dir / "pipeline.log");
   REQUIRE(p.WaitFor(std::chrono::seconds(600)) == 0);
   const auto f = Figures(dir / "pipeline.log");
-  for (const char* name : {"raw_ceiling_throughput", "engine_throughput", "engine_cpu_per_million_events",
-                           "engine_peak_rss", "lookup_floor_p99", "light_order_decision_latency_p99",
-                           "light_block_status_lookup_p99", "light_lookup_client_wakeup_p99", "ceil50_engine_consumed",
-                           "engine_live_max_throughput", "engine_live_max_with_lookups_throughput",
-                           "engine50_order_decision_latency_p99", "engine50_block_status_lookup_p99",
-                           "events_lost_to_retention", "startup_to_ready", "rss_at_ready", "rss_after_touching_all"}) {
+  for (const char* name :
+       {"raw_ceiling_throughput", "engine_throughput", "engine_cpu_per_million_events", "engine_peak_rss",
+        "lookup_floor_p99", "light_order_decision_latency_p99", "light_block_status_lookup_p99",
+        "light_lookup_client_wakeup_p99", "light_engine_cpu", "light_engine_cpu_per_million_events",
+        "ceil50_engine_consumed", "engine_live_max_throughput", "engine_live_max_with_lookups_throughput",
+        "engine50_order_decision_latency_p99", "engine50_block_status_lookup_p99", "events_lost_to_retention",
+        "startup_to_ready", "rss_at_ready", "rss_after_touching_all"}) {
     INFO(name);
     REQUIRE(f.count(name) == 1);
     CHECK(f.at(name)["value"].get<double>() >= 0);
@@ -66,6 +68,9 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
   // Decisions were measured: latencies are positive, and the engine became ready.
   CHECK(f.at("light_order_decision_latency_p99")["value"].get<double>() > 0);
   CHECK(f.at("startup_to_ready")["value"].get<double>() > 0);
+  // The engine used CPU while it consumed the light load (at most the machine's cores).
+  CHECK(f.at("light_engine_cpu")["value"].get<double>() > 0);
+  CHECK(f.at("light_engine_cpu")["value"].get<double>() <= std::thread::hardware_concurrency() + 0.5);
   std::ifstream md(dir / "table.md");
   std::stringstream table;
   table << md.rdbuf();
