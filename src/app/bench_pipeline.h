@@ -15,7 +15,7 @@ struct PipelineBenchOptions {
   int partitions = 64;                    // Default: 64 (the embedded broker keeps ~5 MiB per partition)
   int latency_seconds = 10;               // Default: 10 s at 50% of the raw ceiling
   double lookup_rate = 5000;              // Default: 5,000 block-status lookups/s during the latency phase
-  double engine_load = 0.5;               // Default: 50% of the engine's live maximum with lookups
+  double engine_load = 0.5;               // Default: 50% of the highest load sustained with lookups
   double light_load = 0.05;               // Default: 5% of the engine's backlog maximum, before the overload
   int64_t startup_customers = 1'000'000;  // Default: 1,000,000 customers in RocksDB for the start-up phase
   std::string markdown_out = "bench-results.md";

@@ -139,11 +139,11 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str();
   bench_pipe
       ->add_option("--engine-load", pipe_bench.engine_load,
-                   "Fraction of the engine's live maximum with lookups offered in the last lookup phase")
+                   "Fraction of the highest load the engine sustains with lookups, offered in the last lookup phase")
       ->capture_default_str();
   bench_pipe
       ->add_option("--light-load", pipe_bench.light_load,
-                   "Fraction of the engine's backlog maximum offered in the lookup phase before the overload")
+                   "Fraction of the engine's backlog maximum offered in the first lookup phase")
       ->capture_default_str();
   bench_pipe
       ->add_option("--lookup-rate", pipe_bench.lookup_rate, "Block-status lookups/s in the lookup phases (0: none)")

@@ -53,7 +53,7 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
        {"raw_ceiling_throughput", "engine_throughput", "engine_cpu_per_million_events", "engine_peak_rss",
         "lookup_floor_p99", "light_order_decision_latency_p99", "light_block_status_lookup_p99",
         "light_lookup_client_wakeup_p99", "light_engine_cpu", "light_engine_cpu_per_million_events",
-        "ceil50_engine_consumed", "engine_live_max_throughput", "engine_live_max_with_lookups_throughput",
+        "ceil50_engine_consumed", "engine_live_max_throughput", "engine_sustained_with_lookups_throughput",
         "engine50_order_decision_latency_p99", "engine50_block_status_lookup_p99", "events_lost_to_retention",
         "startup_to_ready", "rss_at_ready", "rss_after_touching_all"}) {
     INFO(name);
@@ -68,6 +68,11 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
   // Decisions were measured: latencies are positive, and the engine became ready.
   CHECK(f.at("light_order_decision_latency_p99")["value"].get<double>() > 0);
   CHECK(f.at("startup_to_ready")["value"].get<double>() > 0);
+  // The last lookup phase offers half the highest load the engine sustained with lookups,
+  // which is at least the light load it kept up with.
+  const double sustained = f.at("engine_sustained_with_lookups_throughput")["value"].get<double>();
+  CHECK(sustained >= f.at("light_offered_load")["value"].get<double>() * 0.9);
+  CHECK(f.at("engine50_offered_load")["value"].get<double>() == Approx(sustained * 0.5).epsilon(0.15));
   // The engine used CPU while it consumed the light load (at most the machine's cores).
   CHECK(f.at("light_engine_cpu")["value"].get<double>() > 0);
   CHECK(f.at("light_engine_cpu")["value"].get<double>() <= std::thread::hardware_concurrency() + 0.5);
