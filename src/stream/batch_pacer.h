@@ -19,8 +19,9 @@ class BatchPacer {
     kCap,       // the batch reached its time or record cap
   };
 
-  // REQUIRES: 0 < base_ms <= backlog_ms.
-  BatchPacer(int base_ms, int backlog_ms) : base_ms_(base_ms), backlog_ms_(backlog_ms), cap_ms_(base_ms) {}
+  // REQUIRES: 0 < base_ms. A backlog time below the base time means the base time.
+  BatchPacer(int base_ms, int backlog_ms)
+      : base_ms_(base_ms), backlog_ms_(std::max(base_ms, backlog_ms)), cap_ms_(base_ms) {}
 
   // The time cap of the next batch.
   int cap_ms() const { return cap_ms_; }

@@ -29,7 +29,7 @@ StreamEngine::StreamEngine(StreamOptions options, const core::CreditEngine& engi
       batch_(std::make_unique<store::StoreBatch>(store)),
       inflight_batch_(std::make_unique<store::StoreBatch>(store)),
       committer_(std::make_unique<store::AsyncCommitter>(store)),
-      pacer_(options_.max_batch_ms, std::max(options_.max_batch_ms, options_.max_backlog_batch_ms)) {
+      pacer_(options_.max_batch_ms, options_.max_backlog_batch_ms) {
   // Every labelled series exists from the start, so dashboards and alert rules see zeros
   // rather than no data.
   for (int r = 1; r <= v1::RejectReason_MAX; ++r) {
