@@ -429,7 +429,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     c = &scratch;
   }
   if (!e.event_id().empty()) {
-    bool seen = batch_event_ids_.count(e.event_id()) > 0 || inflight_event_ids_.count(e.event_id()) > 0;
+    bool seen = batch_event_ids_.Contains(e.event_id()) || inflight_event_ids_.Contains(e.event_id());
     // Ids are remembered with their event time, and every event applied to a customer is
     // at most its last_event_ms: a newer event cannot be a re-delivery, and RocksDB is
     // asked only about the others. A customer's events mostly come in time order.
@@ -456,7 +456,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     spdlog::warn("{}: payment allocated to {} unknown invoice(s), kept as unapplied cash", e.customer_id(),
                  r.unknown_allocations);
   }
-  batch_event_ids_.insert(e.event_id());
+  batch_event_ids_.Insert(e.event_id());
   batch_->PutEventId(e.event_id(), e.event_time_ms(), wall);
   metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
   Emit(out_, was_hold, c->state, e.event_time_ms());
@@ -524,7 +524,7 @@ Status StreamEngine::CommitBatch() {
   if (Status st = FinishInFlight(); !st.ok()) return st;
   std::swap(batch_, inflight_batch_);
   inflight_outbox_.swap(batch_outbox_);
-  inflight_event_ids_.swap(batch_event_ids_);
+  std::swap(inflight_event_ids_, batch_event_ids_);
   inflight_views_.swap(batch_views_);
   committer_->Submit(inflight_batch_.get());
   metrics_.batches.Increment();
@@ -558,9 +558,7 @@ Status StreamEngine::FinishInFlight() {
     }
   }
   inflight_outbox_.clear();
-  // erase(begin, end) costs the entries; clear() would also zero every bucket, and the
-  // set keeps the buckets of the largest batch.
-  inflight_event_ids_.erase(inflight_event_ids_.begin(), inflight_event_ids_.end());
+  inflight_event_ids_.Clear();
   inflight_views_.clear();
   return Status::Ok();
 }

@@ -17,7 +17,6 @@
 #include <set>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -28,6 +27,7 @@
 #include "store/credit_store.h"
 #include "store/status_board.h"
 #include "stream/batch_pacer.h"
+#include "stream/event_id_set.h"
 #include "stream/outbox_drainer.h"
 #include "stream/stream_options.h"
 
@@ -120,7 +120,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   // outputs go to the producer only once it is durable; its event ids still count).
   std::unique_ptr<store::StoreBatch> batch_;
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> batch_outbox_;
-  std::unordered_set<std::string> batch_event_ids_;
+  EventIdSet batch_event_ids_;
   struct BoardUpdate {
     std::string customer_id;
     store::BlockView view;
@@ -129,7 +129,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   std::vector<BoardUpdate> batch_views_;  // published once durable
   std::unique_ptr<store::StoreBatch> inflight_batch_;
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> inflight_outbox_;
-  std::unordered_set<std::string> inflight_event_ids_;
+  EventIdSet inflight_event_ids_;
   std::vector<BoardUpdate> inflight_views_;
   std::unique_ptr<store::AsyncCommitter> committer_;  // after the batches: joined first
   BatchPacer pacer_;
