@@ -25,12 +25,14 @@ int64_t WallMs() {
       .count();
 }
 
-void AppendBE32(std::string& s, uint32_t v) {
-  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+template <int N>
+void AppendBE(std::string& s, uint64_t v) {
+  char b[N];
+  for (int i = N - 1; i >= 0; --i, v >>= 8) b[i] = static_cast<char>(v & 0xFF);
+  s.append(b, N);
 }
-void AppendBE64(std::string& s, uint64_t v) {
-  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
+void AppendBE32(std::string& s, uint32_t v) { AppendBE<4>(s, v); }
+void AppendBE64(std::string& s, uint64_t v) { AppendBE<8>(s, v); }
 uint64_t ReadBE(const char* p, int n) {
   uint64_t v = 0;
   for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);

@@ -1,6 +1,7 @@
 #include "stream/stream_engine.h"
 
 #include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -155,6 +156,7 @@ void StreamEngine::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::Error
 }
 
 void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
+  input_ = Input();
   // Positions and timers are read from RocksDB: the batch in flight must be in it.
   if (Status st = FinishInFlight(); !st.ok()) fatal_ = st;
   // The earliest offsets the brokers still hold, for every partition in one request per
@@ -201,6 +203,7 @@ void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
 }
 
 void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
+  input_ = Input();
   // Finish and commit the batch in flight before the partitions go.
   if (Status st = CommitBatch(); !st.ok()) fatal_ = st;
   if (Status st = FinishInFlight(); !st.ok()) fatal_ = st;
@@ -377,15 +380,36 @@ Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhausti
   return Status::Ok();
 }
 
+prometheus::Counter& StreamEngine::InputTopic::Consumed(obs::EngineMetrics& metrics, const v1::Envelope& e) {
+  const auto kind = static_cast<size_t>(e.payload_case());
+  if (kind >= consumed.size()) return metrics.EventsConsumed(name, core::PayloadName(e));
+  if (consumed[kind] == nullptr) consumed[kind] = &metrics.EventsConsumed(name, core::PayloadName(e));
+  return *consumed[kind];
+}
+
+const StreamEngine::Input& StreamEngine::InputOf(RdKafka::Message& msg) {
+  const char* topic = rd_kafka_topic_name(msg.c_ptr()->rkt);
+  if (input_.topic != nullptr && input_.partition == msg.partition() && input_.topic->name == topic) return input_;
+  InputTopic& t = input_topics_[topic];
+  if (t.name.empty()) t.name = topic;
+  const auto cur = cursors_.find({t.name, msg.partition()});
+  input_ = Input{&t, msg.partition(), nullptr, nullptr};
+  if (cur != cursors_.end()) {
+    input_.cursor = &cur->second;
+    input_.watermark = &watermarks_[msg.partition()];
+  }
+  return input_;
+}
+
 Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
-  const TopicPartitionKey key{msg.topic_name(), msg.partition()};
-  auto cur = cursors_.find(key);
-  if (cur == cursors_.end()) return Status::Ok();  // not ours (any more)
-  Cursor& cursor = cur->second;
+  const Input& in = InputOf(msg);
+  if (in.cursor == nullptr) return Status::Ok();  // not ours (any more)
+  Cursor& cursor = *in.cursor;
+  const int32_t partition = in.partition;
   if (msg.offset() < cursor.pos.next_offset()) return Status::Ok();  // applied before
   if (cursor.pos.next_offset() > 0 && msg.offset() > cursor.pos.next_offset()) {
     const int64_t lost = msg.offset() - cursor.pos.next_offset();
-    spdlog::error("{}[{}]: offsets {}..{} are gone from the broker; {} events lost", key.first, key.second,
+    spdlog::error("{}[{}]: offsets {}..{} are gone from the broker; {} events lost", in.topic->name, partition,
                   cursor.pos.next_offset(), msg.offset() - 1, lost);
     metrics_.offsets_lost.Increment(static_cast<double>(lost));
   }
@@ -398,11 +422,12 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     DeadLetter(msg, v1::UNDECODABLE, "the record is not a creditwatch.v1.Envelope");
     return Status::Ok();
   }
-  metrics_.EventsConsumed(key.first, core::PayloadName(e)).Increment();
-  if (msg.key() != nullptr && !msg.key()->empty() && !e.customer_id().empty() && *msg.key() != e.customer_id()) {
+  in.topic->Consumed(metrics_, e).Increment();
+  const std::string_view record_key(static_cast<const char*>(msg.key_pointer()), msg.key_len());
+  if (!record_key.empty() && !e.customer_id().empty() && record_key != e.customer_id()) {
     metrics_.Rejected(v1::RejectReason_Name(v1::KEY_MISMATCH)).Increment();
     DeadLetter(msg, v1::KEY_MISMATCH,
-               fmt::format("record key '{}' differs from customer_id '{}'", *msg.key(), e.customer_id()));
+               fmt::format("record key '{}' differs from customer_id '{}'", record_key, e.customer_id()));
     return Status::Ok();
   }
   const int64_t wall = wall_ms_();
@@ -415,14 +440,14 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   }
   int64_t now = wall;
   if (options_.time_mode == TimeMode::kEventTime) {
-    now = std::max(Watermark(key.second), e.event_time_ms());
-    watermarks_[key.second] = now;
+    now = std::max(*in.watermark, e.event_time_ms());
+    *in.watermark = now;
     cursor.pos.set_watermark_ms(now);
-    if (Status st = FireTimers(key.second, now, /*exhaustive=*/true); !st.ok()) return st;
+    if (Status st = FireTimers(partition, now, /*exhaustive=*/true); !st.ok()) return st;
   }
   Cached* c = nullptr;
   if (!e.customer_id().empty()) {
-    if (Status st = Load(e.customer_id(), key.second, &c); !st.ok()) return st;
+    if (Status st = Load(e.customer_id(), partition, &c); !st.ok()) return st;
   } else {
     static thread_local Cached scratch;
     scratch = Cached();
@@ -610,7 +635,8 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
     auto batch_deadline = std::chrono::steady_clock::time_point::max();
     auto end = BatchPacer::End::kQueueDry;
     for (int i = 0; fatal_.ok(); ++i) {
-      if (i == options_.max_batch || (i > 0 && std::chrono::steady_clock::now() >= batch_deadline)) {
+      // The clock is read every 16 records: a backlog takes one in about 10 µs.
+      if (i == options_.max_batch || (i % 16 == 15 && std::chrono::steady_clock::now() >= batch_deadline)) {
         end = BatchPacer::End::kCap;
         break;
       }

@@ -10,6 +10,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -73,6 +74,20 @@ class StreamEngine : public RdKafka::RebalanceCb {
   };
   using TopicPartitionKey = std::pair<std::string, int32_t>;
 
+  // An input topic's consumed-events counters, by payload kind, resolved on first use.
+  struct InputTopic {
+    std::string name;
+    std::array<prometheus::Counter*, 32> consumed{};
+    prometheus::Counter& Consumed(obs::EngineMetrics& metrics, const v1::Envelope& e);
+  };
+  // The partition of the last record, resolved once per run of records from it.
+  struct Input {
+    InputTopic* topic = nullptr;
+    int32_t partition = -1;
+    Cursor* cursor = nullptr;  // nullptr: not assigned here
+    int64_t* watermark = nullptr;
+  };
+  const Input& InputOf(RdKafka::Message& msg);
   Status ProcessMessage(RdKafka::Message& msg);
   Status FireTimers(int32_t partition, int64_t now_ms, bool exhaustive);
   Status LoadTimers(int32_t partition);
@@ -111,7 +126,9 @@ class StreamEngine : public RdKafka::RebalanceCb {
   };
   std::vector<TimerMove> timer_moves_;  // scratch for WriteDirty
   std::map<TopicPartitionKey, Cursor> cursors_;
-  std::map<int32_t, int64_t> watermarks_;  // event-time mode, per partition
+  std::map<std::string, InputTopic> input_topics_;  // nodes stay put
+  Input input_;                                     // reset when the assignment changes
+  std::map<int32_t, int64_t> watermarks_;           // event-time mode, per partition
   // The deadline index of the assigned partitions, in memory; RocksDB holds the durable
   // copy (written in the same batch as the states) and is read once per assignment.
   std::map<int32_t, std::set<std::pair<int64_t, std::string>>> timers_;
