@@ -39,7 +39,7 @@ EngineMetrics::EngineMetrics()
                         .Help("Input records per committed poll batch (grows while the engine is behind)")
                         .Register(*registry_)
                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 50, 100, 250, 500, 1000, 2500, 5000,
-                                                                         10000, 20000})),
+                                                                         10000, 20000, 50000})),
       outbox_depth(Gauge(*registry_, "creditwatch_outbox_depth", "Outputs written but not yet acknowledged")),
       customers_on_hold(Gauge(*registry_, "creditwatch_customers_on_hold", "Customers whose block status is HOLD")),
       timers_pending(Gauge(*registry_, "creditwatch_timers_pending", "Customers with a scheduled deadline timer")),

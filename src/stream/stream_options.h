@@ -31,9 +31,9 @@ struct StreamOptions {
   std::string group_id = "creditwatch";               // Default: creditwatch
   TopicNames topics;
   TimeMode time_mode = TimeMode::kLive;  // Default: live
-  int max_batch = 20000;                 // Default: 20,000 records per poll batch at most
+  int max_batch = 50000;                 // Default: 50,000 records per poll batch at most
   int max_batch_ms = 10;                 // Default: a batch stops taking records 10 ms after its first
-  int max_backlog_batch_ms = 100;        // Default: 100 ms, the time cap doubles up to it while behind
+  int max_backlog_batch_ms = 400;        // Default: 400 ms, the time cap doubles up to it while behind
   int poll_timeout_ms = 20;              // Default: 20 ms wait for the first record of a batch
   int max_timers_per_batch = 5000;       // Default: 5000 deadline timers fired per batch
   int broker_wait_ms = 15000;            // Default: 15 s to reach the brokers at start-up
