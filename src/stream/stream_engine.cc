@@ -251,7 +251,9 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
 void StreamEngine::MarkDirty(Cached& c) {
   if (c.dirty || c.id == nullptr) return;  // no id: nothing to store
   c.dirty = true;
-  dirty_.push_back(&c);
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < 8; ++i) prefix = (prefix << 8) | (i < c.id->size() ? static_cast<uint8_t>((*c.id)[i]) : 0);
+  dirty_.push_back({prefix, &c});
 }
 
 void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
@@ -494,9 +496,12 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
 // with the memtables' insert hints, sorted inserts search from the previous one's
 // position instead of from the top of the skiplist.
 void StreamEngine::WriteDirty() {
-  std::sort(dirty_.begin(), dirty_.end(), [](const Cached* a, const Cached* b) { return *a->id < *b->id; });
+  std::sort(dirty_.begin(), dirty_.end(), [](const Dirty& a, const Dirty& b) {
+    return a.prefix != b.prefix ? a.prefix < b.prefix : *a.c->id < *b.c->id;
+  });
   timer_moves_.clear();
-  for (Cached* c : dirty_) {
+  for (const Dirty& d : dirty_) {
+    Cached* c = d.c;
     batch_->PutCustomer(*c->id, c->state);
     c->dirty = false;
     // The board learns a customer's status when the engine first writes it, then each change.
