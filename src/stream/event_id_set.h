@@ -29,7 +29,7 @@ class BasicEventIdSet {
 
   // Adds id; false when it was there already.
   bool Insert(std::string_view id) {
-    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    if ((used_.size() + 1) * 2 > slots_.size()) Grow();
     const uint64_t h = HashOf(id);
     size_t i = h & mask_;
     for (;; i = (i + 1) & mask_) {
@@ -40,7 +40,6 @@ class BasicEventIdSet {
     slots_[i] = Slot{h, static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(id.size())};
     ids_.append(id);
     used_.push_back(i);
-    ++size_;
     return true;
   }
 
@@ -52,11 +51,10 @@ class BasicEventIdSet {
     }
     used_.clear();
     ids_.clear();
-    size_ = 0;
   }
 
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
+  size_t size() const { return used_.size(); }
+  bool empty() const { return used_.empty(); }
 
  private:
   struct Slot {
@@ -88,9 +86,8 @@ class BasicEventIdSet {
 
   std::vector<Slot> slots_;  // a power of two, at most half full
   size_t mask_ = 0;
-  std::vector<size_t> used_;  // the filled slots
+  std::vector<size_t> used_;  // the filled slots, one per id
   std::string ids_;
-  size_t size_ = 0;
 };
 
 using EventIdSet = BasicEventIdSet<>;

@@ -392,8 +392,7 @@ prometheus::Counter& StreamEngine::InputTopic::Consumed(obs::EngineMetrics& metr
 const StreamEngine::Input& StreamEngine::InputOf(RdKafka::Message& msg) {
   const char* topic = rd_kafka_topic_name(msg.c_ptr()->rkt);
   if (input_.topic != nullptr && input_.partition == msg.partition() && input_.topic->name == topic) return input_;
-  InputTopic& t = input_topics_[topic];
-  if (t.name.empty()) t.name = topic;
+  InputTopic& t = input_topics_.try_emplace(topic, InputTopic{topic}).first->second;
   const auto cur = cursors_.find({t.name, msg.partition()});
   input_ = Input{&t, msg.partition(), nullptr, nullptr};
   if (cur != cursors_.end()) {
