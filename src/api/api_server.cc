@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <librdkafka/rdkafkacpp.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <future>
@@ -46,6 +47,7 @@ class ActionProducer : public RdKafka::DeliveryReportCb {
     producer_.reset(RdKafka::Producer::create(conf.get(), err));
     if (!producer_) return Status::Error(err);
     poller_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "cw-actions");
       while (!stop_.load()) producer_->poll(50);
     });
     return Status::Ok();

@@ -116,14 +116,29 @@ void StoreBatch::DeleteTimer(int32_t partition, int64_t fire_ms, std::string_vie
   wb_->Delete(store_.cfs_[kCfTimers], TimerKey(partition, fire_ms, customer_id)).PermitUncheckedError();
 }
 void StoreBatch::PutEventId(std::string_view event_id, int64_t event_time_ms, int64_t now_ms) {
-  std::string v;
-  AppendBE64(v, static_cast<uint64_t>(now_ms));
-  event_ids_.emplace_back(EventIdKey(event_id, event_time_ms), std::move(v));
+  event_ids_.push_back({static_cast<uint64_t>(std::max<int64_t>(event_time_ms, 0)), now_ms,
+                        static_cast<uint32_t>(event_id_bytes_.size()), static_cast<uint32_t>(event_id.size())});
+  event_id_bytes_.append(event_id);
 }
 void StoreBatch::WriteEventIds() {
-  std::sort(event_ids_.begin(), event_ids_.end());
-  for (const auto& [k, v] : event_ids_) wb_->Put(store_.cfs_[kCfDedup], k, v).PermitUncheckedError();
+  const std::string_view bytes = event_id_bytes_;
+  // The order of EventIdKey: big-endian event time, then the id's bytes.
+  std::sort(event_ids_.begin(), event_ids_.end(), [bytes](const PendingEventId& a, const PendingEventId& b) {
+    if (a.event_time_ms != b.event_time_ms) return a.event_time_ms < b.event_time_ms;
+    return bytes.substr(a.offset, a.size) < bytes.substr(b.offset, b.size);
+  });
+  std::string key;
+  std::string value;
+  for (const PendingEventId& e : event_ids_) {
+    key.clear();
+    AppendBE64(key, e.event_time_ms);
+    key.append(bytes.substr(e.offset, e.size));
+    value.clear();
+    AppendBE64(value, static_cast<uint64_t>(e.now_ms));
+    wb_->Put(store_.cfs_[kCfDedup], key, value).PermitUncheckedError();
+  }
   event_ids_.clear();
+  event_id_bytes_.clear();
 }
 void StoreBatch::PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos) {
   wb_->Put(store_.cfs_[kCfPositions], PositionKey(topic, partition), pos.SerializeAsString()).PermitUncheckedError();
@@ -145,6 +160,7 @@ size_t StoreBatch::Count() const { return static_cast<size_t>(wb_->Count()) + ev
 void StoreBatch::Clear() {
   wb_->Clear();
   event_ids_.clear();
+  event_id_bytes_.clear();
 }
 
 Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStore>* out) {

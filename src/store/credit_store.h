@@ -74,10 +74,18 @@ class StoreBatch {
   const CreditStore& store_;
   std::unique_ptr<rocksdb::WriteBatch> wb_;
   std::string scratch_;
-  // Event-id keys and their values, held until commit: a batch's events come partition
-  // by partition, so their keys jump back and forth in time, and each jump costs the
-  // memtable a search from the top. Sorted, each key lands next to the previous one.
-  std::vector<std::pair<std::string, std::string>> event_ids_;
+  // Event ids held until commit: a batch's events come partition by partition, so their
+  // keys jump back and forth in time, and each jump costs the memtable a search from the
+  // top. Sorted, each key lands next to the previous one. The ids sit in one buffer and
+  // sort by event time first, so the sort rarely compares id bytes.
+  struct PendingEventId {
+    uint64_t event_time_ms;
+    int64_t now_ms;
+    uint32_t offset;  // into event_id_bytes_
+    uint32_t size;
+  };
+  std::vector<PendingEventId> event_ids_;
+  std::string event_id_bytes_;
 };
 
 class CreditStore {
