@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <limits>
+#include <thread>
 
 namespace creditwatch::store {
 namespace {
@@ -109,6 +110,46 @@ void StoreBatch::PutCustomer(std::string_view customer_id, const v1::CustomerSta
   wb_->Put(store_.cfs_[kCfCustomers], rocksdb::Slice(customer_id.data(), customer_id.size()), scratch_)
       .PermitUncheckedError();
 }
+void StoreBatch::PutCustomerDeferred(std::string_view customer_id, const v1::CustomerState& state,
+                                     StateHandoff& handoff) {
+  DeferredState& d = deferred_.emplace_back(customer_id, &state, &handoff);
+  handoff.slot_ = &d;
+  handoff.flag_.store(StateHandoff::kPending, std::memory_order_relaxed);  // published by the submit
+}
+void StoreBatch::WriteDeferredStates() {
+  for (DeferredState& d : deferred_) {
+    uint8_t expected = StateHandoff::kPending;
+    if (d.handoff->flag_.compare_exchange_strong(expected, StateHandoff::kCommitter, std::memory_order_acquire)) {
+      scratch_.clear();
+      d.state->SerializeToString(&scratch_);
+      d.handoff->flag_.store(StateHandoff::kIdle, std::memory_order_release);
+      wb_->Put(store_.cfs_[kCfCustomers], rocksdb::Slice(d.key.data(), d.key.size()), scratch_).PermitUncheckedError();
+      continue;
+    }
+    // The loop claimed it: its bytes are ready or about to be.
+    while (!d.ready.load(std::memory_order_acquire)) std::this_thread::yield();
+    wb_->Put(store_.cfs_[kCfCustomers], rocksdb::Slice(d.key.data(), d.key.size()), d.bytes).PermitUncheckedError();
+  }
+  deferred_.clear();
+}
+bool StateHandoff::TryFill() {
+  uint8_t s = kPending;
+  if (!flag_.compare_exchange_strong(s, kLoop, std::memory_order_acquire)) return false;
+  // Claimed: the committer waits for `ready` and only then lets go of the slot.
+  DeferredState* d = slot_;
+  d->state->SerializeToString(&d->bytes);
+  d->ready.store(true, std::memory_order_release);  // the slot's last use here
+  flag_.store(kIdle, std::memory_order_release);
+  return true;
+}
+void StateHandoff::Settle() {
+  if (flag_.load(std::memory_order_acquire) == kIdle || TryFill()) return;
+  // The committer is serializing it now: one state's worth of waiting.
+  while (flag_.load(std::memory_order_acquire) != kIdle) std::this_thread::yield();
+}
+void StateHandoff::Help() {
+  if (flag_.load(std::memory_order_relaxed) == kPending) TryFill();
+}
 void StoreBatch::PutTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id) {
   wb_->Put(store_.cfs_[kCfTimers], TimerKey(partition, fire_ms, customer_id), "").PermitUncheckedError();
 }
@@ -156,8 +197,16 @@ void StoreBatch::PutCounter(std::string_view name, int64_t value) {
   AppendBE64(v, static_cast<uint64_t>(value));
   wb_->Put(store_.cfs_[kCfDefault], std::string("counter/").append(name), v).PermitUncheckedError();
 }
-size_t StoreBatch::Count() const { return static_cast<size_t>(wb_->Count()) + event_ids_.size(); }
+size_t StoreBatch::Count() const { return static_cast<size_t>(wb_->Count()) + event_ids_.size() + deferred_.size(); }
 void StoreBatch::Clear() {
+  // Dropped unwritten: their handoffs are released (the states stay as they are).
+  for (DeferredState& d : deferred_) {
+    uint8_t expected = StateHandoff::kPending;
+    if (!d.handoff->flag_.compare_exchange_strong(expected, StateHandoff::kIdle, std::memory_order_acq_rel)) {
+      while (d.handoff->flag_.load(std::memory_order_acquire) != StateHandoff::kIdle) std::this_thread::yield();
+    }
+  }
+  deferred_.clear();
   wb_->Clear();
   event_ids_.clear();
   event_id_bytes_.clear();
@@ -241,6 +290,7 @@ Status CreditStore::Commit(StoreBatch& batch) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   batch.WriteEventIds();
+  batch.WriteDeferredStates();
   Status st = ToStatus(db_->Write(wo, batch.wb_.get()), "committing a batch");
   batch.Clear();
   return st;

@@ -5,7 +5,9 @@
 // only writer of customer states and positions.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -44,6 +46,43 @@ struct StoreStats {
 };
 
 class CreditStore;
+struct DeferredState;
+
+// Who serializes a changed customer state for a batch in flight: the committing thread
+// when it writes the batch, or the engine loop when it is about to change that state
+// again first, whichever claims it first. Serializing the changed states was a sixth of
+// the loop's time; the committing thread has time to spare. Lives with the state (it
+// must outlive the batch's commit) and is used by one loop thread and one committer.
+class StateHandoff {
+ public:
+  StateHandoff() = default;
+  StateHandoff(const StateHandoff&) = delete;
+  StateHandoff& operator=(const StateHandoff&) = delete;
+
+  // Engine loop, before changing the state: returns once the batch in flight holds its
+  // bytes (serializing them here when the committer has not claimed them yet).
+  void Settle();
+  // Engine loop, waiting for the commit: serializes the state when nobody has claimed
+  // it yet (the committer works front to back; a helper best goes back to front).
+  void Help();
+
+ private:
+  friend class StoreBatch;
+  enum : uint8_t { kIdle, kPending, kLoop, kCommitter };
+  bool TryFill();  // claims and serializes a pending state; false when not pending
+  std::atomic<uint8_t> flag_{kIdle};
+  DeferredState* slot_ = nullptr;  // while pending: where the bytes go
+};
+
+// A customer state to serialize into its batch at commit (see StateHandoff).
+struct DeferredState {
+  DeferredState(std::string_view k, const v1::CustomerState* s, StateHandoff* h) : key(k), state(s), handoff(h) {}
+  std::string_view key;  // outlives the commit (e.g. the key of a cache node)
+  const v1::CustomerState* state;
+  StateHandoff* handoff;
+  std::string bytes;
+  std::atomic<bool> ready{false};
+};
 
 // The writes of one poll batch, applied atomically by CreditStore::Commit.
 class StoreBatch {
@@ -54,6 +93,9 @@ class StoreBatch {
   StoreBatch& operator=(StoreBatch&&) = delete;
 
   void PutCustomer(std::string_view customer_id, const v1::CustomerState& state);
+  // Leaves the state's serialization to the commit, or to `handoff.Settle()` before the
+  // state changes. The id and state must stay in place until the commit has returned.
+  void PutCustomerDeferred(std::string_view customer_id, const v1::CustomerState& state, StateHandoff& handoff);
   void PutTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
   void DeleteTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
   // Remembers an applied event id (with its event time: see SeenEvent) at wall time now_ms.
@@ -70,6 +112,8 @@ class StoreBatch {
   friend class CreditStore;
   // Writes the remembered event ids in key order (on the committing thread).
   void WriteEventIds();
+  // Serializes (or collects) the deferred states and writes them, in the order given.
+  void WriteDeferredStates();
 
   const CreditStore& store_;
   std::unique_ptr<rocksdb::WriteBatch> wb_;
@@ -86,6 +130,7 @@ class StoreBatch {
   };
   std::vector<PendingEventId> event_ids_;
   std::string event_id_bytes_;
+  std::deque<DeferredState> deferred_;  // stable addresses: handoffs point at them
 };
 
 class CreditStore {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <tuple>
 
 #include "core/alert_tracker.h"
@@ -243,6 +244,7 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
     it->second.published_block_version = it->second.state.block_version();
     it->second.published_release_until_ms = it->second.state.release_until_ms();
   }
+  it->second.handoff.Settle();
   it->second.touched = batch_no_;
   *out = &it->second;
   return Status::Ok();
@@ -447,12 +449,11 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     if (Status st = FireTimers(partition, now, /*exhaustive=*/true); !st.ok()) return st;
   }
   Cached* c = nullptr;
+  std::optional<Cached> scratch;  // for an event without a customer (rejected by the core)
   if (!e.customer_id().empty()) {
     if (Status st = Load(e.customer_id(), partition, &c); !st.ok()) return st;
   } else {
-    static thread_local Cached scratch;
-    scratch = Cached();
-    c = &scratch;
+    c = &scratch.emplace();
   }
   if (!e.event_id().empty()) {
     bool seen = batch_event_ids_.Contains(e.event_id()) || inflight_event_ids_.Contains(e.event_id());
@@ -499,9 +500,11 @@ void StreamEngine::WriteDirty() {
     return a.prefix != b.prefix ? a.prefix < b.prefix : *a.c->id < *b.c->id;
   });
   timer_moves_.clear();
+  inflight_dirty_.clear();  // the batch before is committed
   for (const Dirty& d : dirty_) {
     Cached* c = d.c;
-    batch_->PutCustomer(*c->id, c->state);
+    batch_->PutCustomerDeferred(*c->id, c->state, c->handoff);
+    inflight_dirty_.push_back(c);
     c->dirty = false;
     // The board learns a customer's status when the engine first writes it, then each change.
     const bool changed = c->state.block_version() != c->published_block_version ||
@@ -536,6 +539,9 @@ void StreamEngine::WriteDirty() {
 Status StreamEngine::CommitBatch() {
   const std::vector<uint64_t> acked = drainer_ ? drainer_->TakeAcked() : std::vector<uint64_t>{};
   if (batch_ops_ == 0 && dirty_.empty() && acked.empty()) return Status::Ok();
+  // One batch in flight: the previous one must be durable, and its outputs handed to
+  // the producer, before this one is written (and before its states are handed off).
+  if (Status st = FinishInFlight(); !st.ok()) return st;
   WriteDirty();
   for (auto& [key, cursor] : cursors_) {
     if (!cursor.dirty) continue;
@@ -548,9 +554,6 @@ Status StreamEngine::CommitBatch() {
   for (const auto& [rule, n] : active_alerts_)
     batch_->PutCounter("active/" + v1::Rule_Name(static_cast<v1::Rule>(rule)), n);
   batch_->PutCounter(kTimersCounter, timers_pending_);
-  // One batch in flight: the previous one must be durable, and its outputs handed to
-  // the producer, before this one is written.
-  if (Status st = FinishInFlight(); !st.ok()) return st;
   std::swap(batch_, inflight_batch_);
   inflight_outbox_.swap(batch_outbox_);
   std::swap(inflight_event_ids_, batch_event_ids_);
@@ -577,6 +580,12 @@ Status StreamEngine::CommitBatch() {
 
 Status StreamEngine::FinishInFlight() {
   if (!committer_->InFlight()) return Status::Ok();
+  size_t helped = 0;
+  for (auto it = inflight_dirty_.rbegin(); it != inflight_dirty_.rend(); ++it) {
+    if (++helped % 32 == 0 && committer_->Done()) break;
+    (*it)->handoff.Help();
+  }
+  inflight_dirty_.clear();
   if (Status st = committer_->Wait(); !st.ok()) return st;
   for (const auto& [seq, rec] : inflight_outbox_) drainer_->Send(seq, rec);
   for (const BoardUpdate& u : inflight_views_) {

@@ -68,6 +68,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
     uint64_t published_block_version = 0;
     int64_t published_release_until_ms = 0;
     bool on_board = false;  // offered to the board since it was loaded
+    // Settled before the state changes: the batch in flight may not have its bytes yet.
+    store::StateHandoff handoff;
   };
   struct Cursor {
     v1::PartitionPosition pos;
@@ -130,6 +132,10 @@ class StreamEngine : public RdKafka::RebalanceCb {
     Cached* c;
   };
   std::vector<Dirty> dirty_;  // entries are not evicted before the batch is committed
+  // The changed customers of the batch in flight, in key order: while it waits for the
+  // commit, the loop serializes their states from the back (the committer starts at the
+  // front), so the commit it waits for ends sooner.
+  std::vector<Cached*> inflight_dirty_;
   struct TimerMove {
     int32_t partition;
     int64_t fire_ms;

@@ -1,7 +1,10 @@
+#include <fmt/format.h>
 #include <sched.h>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <numeric>
+#include <random>
 #include <thread>
 
 #include "store/async_committer.h"
@@ -260,4 +263,82 @@ TEST_CASE("batch work runs as SCHED_BATCH, other threads keep their policy", "[u
   CHECK(marked);
   CHECK(batch_policy == SCHED_BATCH);
   CHECK(sched_getscheduler(0) == SCHED_OTHER);
+}
+
+TEST_CASE("a deferred state is written as it was when handed off, whoever serializes it", "[integration][store]") {
+  TempStore t;
+  store::StoreBatch b(*t.db);
+  auto stored_limit = [&](const std::string& id) {
+    bool found = false;
+    v1::CustomerState got;
+    REQUIRE(t.db->GetCustomer(id, &got, &found).ok());
+    REQUIRE(found);
+    return got.credit_limit();
+  };
+  v1::CustomerState a;
+  a.set_credit_limit(100);
+  v1::CustomerState c;
+  c.set_credit_limit(300);
+  store::StateHandoff ha;
+  store::StateHandoff hc;
+  b.PutCustomerDeferred("C-A", a, ha);
+  b.PutCustomerDeferred("C-C", c, hc);
+  CHECK(b.Count() == 2);
+  // The loop changes C-A before the commit: it settles first, so the batch keeps 100.
+  ha.Settle();
+  a.set_credit_limit(111);
+  REQUIRE(t.db->Commit(b).ok());  // C-C is serialized by the commit
+  CHECK(b.Count() == 0);
+  CHECK(stored_limit("C-A") == 100);
+  CHECK(stored_limit("C-C") == 300);
+  // Settled handoffs pass straight through until handed off again.
+  ha.Settle();
+  hc.Help();
+
+  // A batch dropped unwritten releases its handoffs and writes nothing.
+  b.PutCustomerDeferred("C-A", a, ha);
+  b.Clear();
+  ha.Settle();
+  REQUIRE(t.db->Commit(b).ok());
+  CHECK(stored_limit("C-A") == 100);
+}
+
+TEST_CASE("deferred states committed on the committing thread while the loop settles, helps and changes them",
+          "[integration][store]") {
+  TempStore t;
+  store::AsyncCommitter committer(*t.db);
+  store::StoreBatch b(*t.db);
+  constexpr int kCustomers = 2000;
+  std::vector<std::string> ids;
+  std::vector<v1::CustomerState> states(kCustomers);
+  std::vector<store::StateHandoff> handoffs(kCustomers);
+  for (int i = 0; i < kCustomers; ++i) ids.push_back(fmt::format("C-{:05d}", i));
+  std::mt19937 rng(7);
+  for (int round = 1; round <= 20; ++round) {
+    for (int i = 0; i < kCustomers; ++i) {
+      states[i].set_credit_limit(round * 100000 + i);
+      states[i].set_customer_id(ids[i]);
+      b.PutCustomerDeferred(ids[i], states[i], handoffs[i]);
+    }
+    committer.Submit(&b);
+    // As the engine does: change some states (settling first) while the commit runs,
+    // then serialize what is left from the back while waiting.
+    std::vector<int> order(kCustomers);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int k = 0; k < kCustomers / 4; ++k) {
+      const int i = order[k];
+      handoffs[i].Settle();
+      states[i].set_credit_limit(-1);
+    }
+    for (int i = kCustomers - 1; i >= 0; --i) handoffs[i].Help();
+    REQUIRE(committer.Wait().ok());
+    for (int i = 0; i < kCustomers; i += 97) {
+      bool found = false;
+      v1::CustomerState got;
+      REQUIRE(t.db->GetCustomer(ids[i], &got, &found).ok());
+      REQUIRE(found);
+      CHECK(got.credit_limit() == round * 100000 + i);
+    }
+  }
 }
