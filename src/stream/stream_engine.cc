@@ -647,6 +647,8 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
     // pacer's time cap: every record of a batch waits for its commit.
     auto batch_deadline = std::chrono::steady_clock::time_point::max();
     auto end = BatchPacer::End::kQueueDry;
+    int dry_waits = pacer_.dry_waits();
+    int dry_timeout = 0;
     for (int i = 0; fatal_.ok(); ++i) {
       // The clock is read every 16 records: a backlog takes one in about 10 µs.
       if (i == options_.max_batch || (i % 16 == 15 && std::chrono::steady_clock::now() >= batch_deadline)) {
@@ -654,7 +656,8 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
         break;
       }
       // While a batch is being written, wait briefly so its outputs go out soon after.
-      const int timeout = i > 0 ? 0 : committer_->InFlight() ? 1 : options_.poll_timeout_ms;
+      const int timeout = i > 0 ? dry_timeout : committer_->InFlight() ? 1 : options_.poll_timeout_ms;
+      dry_timeout = 0;
       std::unique_ptr<RdKafka::Message> msg(consumer_->consume(timeout));
       if (i == 0) batch_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(pacer_.cap_ms());
       const ErrorClass cls = Classify(msg->err());
@@ -663,7 +666,12 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
         ++batch_records;
         continue;
       }
-      if (msg->err() == RdKafka::ERR__TIMED_OUT) break;
+      if (msg->err() == RdKafka::ERR__TIMED_OUT) {
+        if (i == 0 || dry_waits == 0) break;
+        --dry_waits;
+        dry_timeout = 1;
+        continue;
+      }
       if (cls == ErrorClass::kBenign) continue;
       metrics_.consume_errors.Increment();
       if (cls == ErrorClass::kOffsetLost) {

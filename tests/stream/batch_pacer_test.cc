@@ -42,5 +42,17 @@ TEST_CASE("pacer: equal base and backlog caps never grow", "[unit]") {
   CHECK(p.cap_ms() == 10);
 }
 
+TEST_CASE("pacer: only while behind does a batch wait when the queue runs dry", "[unit]") {
+  BatchPacer p(10, 100);
+  CHECK(p.dry_waits() == 0);
+  p.BatchEnded(End::kCap);
+  CHECK(p.dry_waits() > 0);
+  p.BatchEnded(End::kQueueDry);
+  CHECK(p.dry_waits() == 0);
+  BatchPacer fixed(10, 10);
+  fixed.BatchEnded(End::kCap);
+  CHECK(fixed.dry_waits() == 0);
+}
+
 }  // namespace
 }  // namespace creditwatch::stream
