@@ -70,6 +70,17 @@ std::string OutboxKey(uint64_t seq) {
   return k;
 }
 
+// Outbox keys only grow: one insert hint for all of them, so the memtable appends. Keys
+// of any other length are outside its domain: RocksDB 7.8 keeps one hint per prefix for
+// both a memtable's point entries and its range tombstones, and fails an assertion when
+// a range tombstone's insert is handed a hint from the point entries.
+class OutboxHint : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "creditwatch.OutboxHint"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), 0}; }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() == 8; }
+};
+
 // Maps every key to one insert hint: a batch written in key order then inserts each key
 // next to the previous one in the memtable.
 class OneHint : public rocksdb::SliceTransform {
@@ -192,6 +203,14 @@ void StoreBatch::PutOutbox(uint64_t seq, const v1::OutboxRecord& record) {
 void StoreBatch::DeleteOutbox(uint64_t seq) {
   wb_->Delete(store_.cfs_[kCfOutbox], OutboxKey(seq)).PermitUncheckedError();
 }
+void StoreBatch::DeleteOutboxRange(uint64_t from_seq, uint64_t to_seq) {
+  if (from_seq >= to_seq) return;
+  // The range starts just after from_seq's key, which is deleted alone: a 9-byte start
+  // key is outside the insert-hint domain (OutboxHint), as range tombstones must be.
+  wb_->Delete(store_.cfs_[kCfOutbox], OutboxKey(from_seq)).PermitUncheckedError();
+  wb_->DeleteRange(store_.cfs_[kCfOutbox], OutboxKey(from_seq).append(1, '\0'), OutboxKey(to_seq))
+      .PermitUncheckedError();
+}
 void StoreBatch::PutCounter(std::string_view name, int64_t value) {
   std::string v;
   AppendBE64(v, static_cast<uint64_t>(value));
@@ -246,7 +265,7 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
       cf.memtable_whole_key_filtering = true;
       cf.memtable_prefix_bloom_size_ratio = 0.05;
     }
-    if (i == kCfOutbox) cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
+    if (i == kCfOutbox) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OutboxHint>();
     // Customers and timers are written in key order per batch (timers per partition).
     // Event ids are keyed behind their event time: each insert lands near the previous one.
     if (i == kCfCustomers || i == kCfDedup) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OneHint>();

@@ -103,6 +103,9 @@ class StoreBatch {
   void PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos);
   void PutOutbox(uint64_t seq, const v1::OutboxRecord& record);
   void DeleteOutbox(uint64_t seq);
+  // Deletes the records from `from_seq` up to, not including, `to_seq` with one range
+  // tombstone: one memtable insert instead of one per record.
+  void DeleteOutboxRange(uint64_t from_seq, uint64_t to_seq);
   // Engine counters kept with the state they count (e.g. customers on hold).
   void PutCounter(std::string_view name, int64_t value);
   size_t Count() const;

@@ -102,6 +102,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   void Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value, const std::string& output_id,
                int64_t cause_time_ms, std::vector<std::pair<std::string, std::string>> headers = {});
   void DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail);
+  void DeleteAcked(std::vector<uint64_t>& acked);  // sorts `acked`
   Status CommitBatch();
   // Waits for the batch in flight and hands its outputs to the producer.
   Status FinishInFlight();
