@@ -20,6 +20,14 @@ int64_t WallNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+// Outbox records 1..n with output ids "o1".."on".
+void PutOutboxRecords(store::StoreBatch& b, uint64_t n) {
+  for (uint64_t i = 1; i <= n; ++i) {
+    v1::OutboxRecord r;
+    r.set_output_id("o" + std::to_string(i));
+    b.PutOutbox(i, r);
+  }
+}
 }  // namespace
 
 TEST_CASE("a batch commits states, timers, positions, outbox and counters together", "[integration][store]") {
@@ -157,11 +165,7 @@ TEST_CASE("remembered event ids are still seen after a reopen, the newest and ol
 TEST_CASE("the outbox scans in sequence order and shrinks on delete", "[integration][store]") {
   TempStore t;
   store::StoreBatch b(*t.db);
-  for (uint64_t i = 1; i <= 5; ++i) {
-    v1::OutboxRecord r;
-    r.set_output_id("o" + std::to_string(i));
-    b.PutOutbox(i, r);
-  }
+  PutOutboxRecords(b, 5);
   REQUIRE(t.db->Commit(b).ok());
   b.DeleteOutbox(2);
   REQUIRE(t.db->Commit(b).ok());
@@ -177,11 +181,7 @@ TEST_CASE("a range delete removes exactly its outbox records, also across a reop
   TempStore t;
   {
     store::StoreBatch b(*t.db);
-    for (uint64_t i = 1; i <= 40; ++i) {
-      v1::OutboxRecord r;
-      r.set_output_id("o" + std::to_string(i));
-      b.PutOutbox(i, r);
-    }
+    PutOutboxRecords(b, 40);
     REQUIRE(t.db->Commit(b).ok());
     b.DeleteOutboxRange(3, 38);  // 3..37
     REQUIRE(t.db->Commit(b).ok());
