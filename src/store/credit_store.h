@@ -53,6 +53,13 @@ struct DeferredState;
 // again first, whichever claims it first. Serializing the changed states was a sixth of
 // the loop's time; the committing thread has time to spare. Lives with the state (it
 // must outlive the batch's commit) and is used by one loop thread and one committer.
+// The rules that make it safe:
+// - a flag stands for one batch at a time: the loop hands a state off again only after
+//   the commit of the batch it was last handed to has returned;
+// - the loop writes a batch's slot only after claiming it, and `ready` is its last
+//   write there; the committer lets go of the slot only after seeing `ready`;
+// - the committer reads the state only after claiming it, and the loop changes the
+//   state only after Settle() returned.
 class StateHandoff {
  public:
   StateHandoff() = default;
