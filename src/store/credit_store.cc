@@ -57,11 +57,14 @@ std::string PositionKey(std::string_view topic, int32_t partition) {
 // Event ids are keyed behind their event time: a re-sent event carries the same time, so
 // the point lookup still finds it, and keys arrive almost in order, so the memtable
 // appends, flushes need no sort and SST files hardly overlap.
+void AppendEventIdKey(std::string& k, std::string_view event_id, int64_t event_time_ms) {
+  AppendBE64(k, static_cast<uint64_t>(std::max<int64_t>(event_time_ms, 0)));
+  k.append(event_id);
+}
 std::string EventIdKey(std::string_view event_id, int64_t event_time_ms) {
   std::string k;
   k.reserve(8 + event_id.size());
-  AppendBE64(k, static_cast<uint64_t>(std::max<int64_t>(event_time_ms, 0)));
-  k.append(event_id);
+  AppendEventIdKey(k, event_id, event_time_ms);
   return k;
 }
 std::string OutboxKey(uint64_t seq) {
@@ -129,23 +132,26 @@ void StoreBatch::PutCustomerDeferred(std::string_view customer_id, const v1::Cus
 }
 void StoreBatch::WriteDeferredStates() {
   for (DeferredState& d : deferred_) {
-    uint8_t expected = StateHandoff::kPending;
-    if (d.handoff->flag_.compare_exchange_strong(expected, StateHandoff::kCommitter, std::memory_order_acquire)) {
+    const std::string* bytes = &d.bytes;
+    if (d.handoff->Claim(StateHandoff::kCommitter)) {
       scratch_.clear();
       d.state->SerializeToString(&scratch_);
       d.handoff->flag_.store(StateHandoff::kIdle, std::memory_order_release);
-      wb_->Put(store_.cfs_[kCfCustomers], rocksdb::Slice(d.key.data(), d.key.size()), scratch_).PermitUncheckedError();
-      continue;
+      bytes = &scratch_;
+    } else {
+      // The loop claimed it: its bytes are ready or about to be.
+      while (!d.ready.load(std::memory_order_acquire)) std::this_thread::yield();
     }
-    // The loop claimed it: its bytes are ready or about to be.
-    while (!d.ready.load(std::memory_order_acquire)) std::this_thread::yield();
-    wb_->Put(store_.cfs_[kCfCustomers], rocksdb::Slice(d.key.data(), d.key.size()), d.bytes).PermitUncheckedError();
+    wb_->Put(store_.cfs_[kCfCustomers], rocksdb::Slice(d.key.data(), d.key.size()), *bytes).PermitUncheckedError();
   }
   deferred_.clear();
 }
+bool StateHandoff::Claim(uint8_t by) {
+  uint8_t expected = kPending;
+  return flag_.compare_exchange_strong(expected, by, std::memory_order_acq_rel);
+}
 bool StateHandoff::TryFill() {
-  uint8_t s = kPending;
-  if (!flag_.compare_exchange_strong(s, kLoop, std::memory_order_acquire)) return false;
+  if (!Claim(kLoop)) return false;
   // Claimed: the committer waits for `ready` and only then lets go of the slot.
   DeferredState* d = slot_;
   d->state->SerializeToString(&d->bytes);
@@ -183,8 +189,7 @@ void StoreBatch::WriteEventIds() {
   std::string value;
   for (const PendingEventId& e : event_ids_) {
     key.clear();
-    AppendBE64(key, e.event_time_ms);
-    key.append(bytes.substr(e.offset, e.size));
+    AppendEventIdKey(key, bytes.substr(e.offset, e.size), static_cast<int64_t>(e.event_time_ms));
     value.clear();
     AppendBE64(value, static_cast<uint64_t>(e.now_ms));
     wb_->Put(store_.cfs_[kCfDedup], key, value).PermitUncheckedError();
@@ -220,8 +225,7 @@ size_t StoreBatch::Count() const { return static_cast<size_t>(wb_->Count()) + ev
 void StoreBatch::Clear() {
   // Dropped unwritten: their handoffs are released (the states stay as they are).
   for (DeferredState& d : deferred_) {
-    uint8_t expected = StateHandoff::kPending;
-    if (!d.handoff->flag_.compare_exchange_strong(expected, StateHandoff::kIdle, std::memory_order_acq_rel)) {
+    if (!d.handoff->Claim(StateHandoff::kIdle)) {
       while (d.handoff->flag_.load(std::memory_order_acquire) != StateHandoff::kIdle) std::this_thread::yield();
     }
   }

@@ -76,7 +76,8 @@ class StateHandoff {
  private:
   friend class StoreBatch;
   enum : uint8_t { kIdle, kPending, kLoop, kCommitter };
-  bool TryFill();  // claims and serializes a pending state; false when not pending
+  bool Claim(uint8_t by);  // pending -> `by`; false when not pending
+  bool TryFill();          // claims and serializes a pending state; false when not pending
   std::atomic<uint8_t> flag_{kIdle};
   DeferredState* slot_ = nullptr;  // while pending: where the bytes go
 };

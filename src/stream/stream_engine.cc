@@ -500,7 +500,6 @@ void StreamEngine::WriteDirty() {
     return a.prefix != b.prefix ? a.prefix < b.prefix : *a.c->id < *b.c->id;
   });
   timer_moves_.clear();
-  inflight_dirty_.clear();  // the batch before is committed
   for (const Dirty& d : dirty_) {
     Cached* c = d.c;
     batch_->PutCustomerDeferred(*c->id, c->state, c->handoff);
