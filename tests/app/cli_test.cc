@@ -22,6 +22,16 @@ TEST_CASE("version and help answer", "[integration][app]") {
   CHECK_THAT(p.Log(), Catch::StartsWith("creditwatch "));
 }
 
+#ifdef CREDITWATCH_JEMALLOC  // sanitizer builds bring their own allocator
+TEST_CASE("the executable carries its allocator settings", "[integration][app]") {
+  // jemalloc reports where each setting came from: the built-in one must be read.
+  TempDir dir;
+  Process p({"/usr/bin/env", "MALLOC_CONF=confirm_conf:true", CREDITWATCH_BIN, "version"}, dir / "out");
+  CHECK(p.Wait() == 0);
+  CHECK_THAT(p.Log(), Catch::Contains("Set conf value: tcache_max:1048576"));
+}
+#endif
+
 TEST_CASE("a bad config fails at start-up naming the key", "[integration][app]") {
   TempDir dir;
   const auto cfg = Write(dir, "bad.yaml", "engine:\n  time_mode: sometimes\n");
