@@ -19,6 +19,18 @@ namespace {
 constexpr const char* kOnHoldCounter = "customers_on_hold";
 constexpr const char* kTimersCounter = "timers_pending";
 
+// The stored count of a rule's active alerts.
+const std::string& ActiveCounter(int rule) {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v(v1::Rule_MAX + 1);
+    for (int r = 0; r <= v1::Rule_MAX; ++r) {
+      if (v1::Rule_IsValid(r)) v[static_cast<size_t>(r)] = "active/" + v1::Rule_Name(static_cast<v1::Rule>(r));
+    }
+    return v;
+  }();
+  return names.at(static_cast<size_t>(rule));
+}
+
 }  // namespace
 
 StreamEngine::StreamEngine(StreamOptions options, const core::CreditEngine& engine, store::CreditStore& store,
@@ -112,12 +124,15 @@ Status StreamEngine::Start() {
   outbox_depth_ = static_cast<int64_t>(resent);
   if (resent > 0) spdlog::info("re-sending {} outputs left in the outbox", resent);
   on_hold_ = store_.GetCounter(kOnHoldCounter);
+  stored_counters_[kOnHoldCounter] = on_hold_;
   for (int rule = 1; rule <= v1::Rule_MAX; ++rule) {
     const std::string name = v1::Rule_Name(static_cast<v1::Rule>(rule));
-    active_alerts_[rule] = store_.GetCounter("active/" + name);
+    active_alerts_[rule] = store_.GetCounter(ActiveCounter(rule));
+    stored_counters_[ActiveCounter(rule)] = active_alerts_[rule];
     metrics_.AlertsActive(name).Set(static_cast<double>(active_alerts_[rule]));
   }
   timers_pending_ = store_.GetCounter(kTimersCounter);
+  stored_counters_[kTimersCounter] = timers_pending_;
 
   std::map<std::string, std::string> defaults = {{"enable.auto.commit", "false"},
                                                  {"enable.auto.offset.store", "false"},
@@ -568,10 +583,17 @@ Status StreamEngine::CommitBatch() {
   }
   DeleteAcked(acked);
   outbox_depth_ -= static_cast<int64_t>(acked.size());
-  batch_->PutCounter(kOnHoldCounter, on_hold_);
-  for (const auto& [rule, n] : active_alerts_)
-    batch_->PutCounter("active/" + v1::Rule_Name(static_cast<v1::Rule>(rule)), n);
-  batch_->PutCounter(kTimersCounter, timers_pending_);
+  // Counters are written when they changed: at light load a batch holds a few events,
+  // and rewriting every counter in each one was most of what it wrote.
+  auto put_counter = [&](const std::string& name, int64_t value) {
+    auto [it, inserted] = stored_counters_.try_emplace(name, value);
+    if (!inserted && it->second == value) return;
+    it->second = value;
+    batch_->PutCounter(name, value);
+  };
+  put_counter(kOnHoldCounter, on_hold_);
+  for (const auto& [rule, n] : active_alerts_) put_counter(ActiveCounter(rule), n);
+  put_counter(kTimersCounter, timers_pending_);
   std::swap(batch_, inflight_batch_);
   inflight_outbox_.swap(batch_outbox_);
   std::swap(inflight_event_ids_, batch_event_ids_);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -101,6 +102,21 @@ void CheckStates(const std::string& data_dir, const ReferenceResult& ref) {
   CHECK(stored == wakes);
   CHECK(store->CountTimers() == wakes.size());
   CHECK(store->CountOutbox() == 0);  // everything was acknowledged before the clean stop
+  // The stored counters behind the gauges agree with the states, across every restart.
+  int64_t on_hold = 0;
+  std::map<int, int64_t> active;
+  for (const auto& [id, s] : ref.states) {
+    on_hold += s.block_status() == v1::BlockStatus::HOLD;
+    for (const auto& a : s.alerts()) ++active[a.rule()];
+  }
+  CHECK(store->GetCounter("customers_on_hold") == on_hold);
+  CHECK(store->GetCounter("timers_pending") == static_cast<int64_t>(wakes.size()));
+  for (int rule = 1; rule <= v1::Rule_MAX; ++rule) {
+    if (!v1::Rule_IsValid(rule)) continue;
+    const std::string name = v1::Rule_Name(static_cast<v1::Rule>(rule));
+    INFO(name);
+    CHECK(store->GetCounter("active/" + name) == active[rule]);
+  }
 }
 
 void ProduceWorkload(TestProducer& producer, creditwatch::workload::WorkloadGenerator& gen, int n) {
