@@ -123,16 +123,13 @@ Status StreamEngine::Start() {
   } while (page.size() == 10000);
   outbox_depth_ = static_cast<int64_t>(resent);
   if (resent > 0) spdlog::info("re-sending {} outputs left in the outbox", resent);
-  on_hold_ = store_.GetCounter(kOnHoldCounter);
-  stored_counters_[kOnHoldCounter] = on_hold_;
+  on_hold_ = stored_on_hold_ = store_.GetCounter(kOnHoldCounter);
   for (int rule = 1; rule <= v1::Rule_MAX; ++rule) {
     const std::string name = v1::Rule_Name(static_cast<v1::Rule>(rule));
-    active_alerts_[rule] = store_.GetCounter(ActiveCounter(rule));
-    stored_counters_[ActiveCounter(rule)] = active_alerts_[rule];
+    active_alerts_[rule] = stored_active_alerts_[rule] = store_.GetCounter(ActiveCounter(rule));
     metrics_.AlertsActive(name).Set(static_cast<double>(active_alerts_[rule]));
   }
-  timers_pending_ = store_.GetCounter(kTimersCounter);
-  stored_counters_[kTimersCounter] = timers_pending_;
+  timers_pending_ = stored_timers_pending_ = store_.GetCounter(kTimersCounter);
 
   std::map<std::string, std::string> defaults = {{"enable.auto.commit", "false"},
                                                  {"enable.auto.offset.store", "false"},
@@ -585,15 +582,14 @@ Status StreamEngine::CommitBatch() {
   outbox_depth_ -= static_cast<int64_t>(acked.size());
   // Counters are written when they changed: at light load a batch holds a few events,
   // and rewriting every counter in each one was most of what it wrote.
-  auto put_counter = [&](const std::string& name, int64_t value) {
-    auto [it, inserted] = stored_counters_.try_emplace(name, value);
-    if (!inserted && it->second == value) return;
-    it->second = value;
+  auto put_counter = [&](std::string_view name, int64_t value, int64_t& stored) {
+    if (value == stored) return;
+    stored = value;
     batch_->PutCounter(name, value);
   };
-  put_counter(kOnHoldCounter, on_hold_);
-  for (const auto& [rule, n] : active_alerts_) put_counter(ActiveCounter(rule), n);
-  put_counter(kTimersCounter, timers_pending_);
+  put_counter(kOnHoldCounter, on_hold_, stored_on_hold_);
+  for (const auto& [rule, n] : active_alerts_) put_counter(ActiveCounter(rule), n, stored_active_alerts_[rule]);
+  put_counter(kTimersCounter, timers_pending_, stored_timers_pending_);
   std::swap(batch_, inflight_batch_);
   inflight_outbox_.swap(batch_outbox_);
   std::swap(inflight_event_ids_, batch_event_ids_);

@@ -174,8 +174,10 @@ class StreamEngine : public RdKafka::RebalanceCb {
   uint64_t batch_no_ = 0;
   int64_t on_hold_ = 0;
   std::map<int, int64_t> active_alerts_;  // by rule
-  // Each counter's value as last put into a batch (or as loaded), by stored name.
-  std::unordered_map<std::string, int64_t> stored_counters_;
+  // The counters' values as last put into a batch (or as loaded): only changes are written.
+  int64_t stored_on_hold_ = 0;
+  std::map<int, int64_t> stored_active_alerts_;  // by rule
+  int64_t stored_timers_pending_ = 0;
   int64_t timers_pending_ = 0;
   int64_t outbox_depth_ = 0;
   int64_t last_periodic_ms_ = 0;
