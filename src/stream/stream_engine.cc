@@ -130,6 +130,8 @@ Status StreamEngine::Start() {
     metrics_.AlertsActive(name).Set(static_cast<double>(active_alerts_[rule]));
   }
   timers_pending_ = stored_timers_pending_ = store_.GetCounter(kTimersCounter);
+  metrics_.customers_on_hold.Set(static_cast<double>(on_hold_));
+  metrics_.timers_pending.Set(static_cast<double>(timers_pending_));
 
   std::map<std::string, std::string> defaults = {{"enable.auto.commit", "false"},
                                                  {"enable.auto.offset.store", "false"},
@@ -580,16 +582,25 @@ Status StreamEngine::CommitBatch() {
   }
   DeleteAcked(acked);
   outbox_depth_ -= static_cast<int64_t>(acked.size());
-  // Counters are written when they changed: at light load a batch holds a few events,
-  // and rewriting every counter in each one was most of what it wrote.
+  // Counters are written, and their gauges set, when they changed: at light load a batch
+  // holds a few events, and rewriting every counter in each one was most of what it wrote.
   auto put_counter = [&](std::string_view name, int64_t value, int64_t& stored) {
-    if (value == stored) return;
+    if (value == stored) return false;
     stored = value;
     batch_->PutCounter(name, value);
+    return true;
   };
-  put_counter(kOnHoldCounter, on_hold_, stored_on_hold_);
-  for (const auto& [rule, n] : active_alerts_) put_counter(ActiveCounter(rule), n, stored_active_alerts_[rule]);
-  put_counter(kTimersCounter, timers_pending_, stored_timers_pending_);
+  if (put_counter(kOnHoldCounter, on_hold_, stored_on_hold_)) {
+    metrics_.customers_on_hold.Set(static_cast<double>(on_hold_));
+  }
+  for (const auto& [rule, n] : active_alerts_) {
+    if (put_counter(ActiveCounter(rule), n, stored_active_alerts_[rule])) {
+      metrics_.AlertsActive(v1::Rule_Name(static_cast<v1::Rule>(rule))).Set(static_cast<double>(n));
+    }
+  }
+  if (put_counter(kTimersCounter, timers_pending_, stored_timers_pending_)) {
+    metrics_.timers_pending.Set(static_cast<double>(timers_pending_));
+  }
   std::swap(batch_, inflight_batch_);
   inflight_outbox_.swap(batch_outbox_);
   std::swap(inflight_event_ids_, batch_event_ids_);
@@ -605,11 +616,6 @@ Status StreamEngine::CommitBatch() {
     }
   }
   metrics_.outbox_depth.Set(static_cast<double>(outbox_depth_));
-  metrics_.customers_on_hold.Set(static_cast<double>(on_hold_));
-  for (const auto& [rule, n] : active_alerts_) {
-    metrics_.AlertsActive(v1::Rule_Name(static_cast<v1::Rule>(rule))).Set(static_cast<double>(n));
-  }
-  metrics_.timers_pending.Set(static_cast<double>(timers_pending_));
   metrics_.status_board_customers.Set(static_cast<double>(board_.size()));
   return Status::Ok();
 }
