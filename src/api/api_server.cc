@@ -13,6 +13,7 @@
 
 #include "api/customer_view.h"
 #include "creditwatch/v1/events.pb.h"
+#include "store/state_log.h"
 
 namespace creditwatch::api {
 namespace {
@@ -92,7 +93,7 @@ struct ApiServer::Impl {
 
   bool Load(const std::string& id, v1::CustomerState* s, httplib::Response& res) {
     bool found = false;
-    if (Status st = deps.store->GetCustomer(id, s, &found); !st.ok()) {
+    if (Status st = store::ReadCustomer(*deps.store, *deps.engine, id, s, &found); !st.ok()) {
       Error(res, 500, st.message());
       return false;
     }

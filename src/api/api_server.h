@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "core/credit_engine.h"
 #include "core/rules_config.h"
 #include "core/status.h"
 #include "obs/engine_metrics.h"
@@ -36,6 +37,7 @@ struct ApiDeps {
   const store::CreditStore* store = nullptr;
   store::StatusBoard* board = nullptr;  // block statuses in memory; null: read RocksDB
   const core::RulesConfig* rules = nullptr;
+  const core::CreditEngine* engine = nullptr;  // replays a stored state's logged steps
   obs::EngineMetrics* metrics = nullptr;
   std::function<bool()> ready;             // partitions assigned and state ready
   std::function<bool()> broker_reachable;  // the brokers answer

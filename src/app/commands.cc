@@ -38,6 +38,7 @@ api::ApiDeps EngineApiDeps(const store::CreditStore& store, const core::CreditEn
   deps.store = &store;
   deps.board = &loop.board();
   deps.rules = &engine.config();
+  deps.engine = &engine;
   deps.metrics = &metrics;
   deps.ready = [&loop] { return loop.Ready(); };
   deps.broker_reachable = [&loop] { return loop.BrokerReachable(); };

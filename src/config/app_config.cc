@@ -222,6 +222,7 @@ void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
   int64_t dedup_days = cfg.store.dedup_retention_ms / core::kMsPerDay;
   int64_t skew_s = cfg.stream.max_future_skew_ms / 1000;
   int64_t cache_customers = static_cast<int64_t>(cfg.stream.cache_customers);
+  int64_t checkpoint_steps = cfg.stream.checkpoint_steps;
   engine.Get("group_id", &cfg.stream.group_id);
   engine.Get("data_dir", &cfg.store.data_dir);
   engine.Get("time_mode", &time_mode);
@@ -233,6 +234,7 @@ void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
   engine.GetPositive("broker_wait_ms", &cfg.stream.broker_wait_ms);
   engine.GetPositive("shutdown_drain_ms", &cfg.stream.shutdown_drain_ms);
   engine.GetPositive("cache_customers", &cache_customers);
+  engine.GetPositive("checkpoint_steps", &checkpoint_steps);
   engine.GetPositive("block_cache_mb", &block_cache_mb);
   engine.GetPositive("dedup_retention_days", &dedup_days);
   engine.GetPositive("max_future_skew_seconds", &skew_s);
@@ -251,6 +253,8 @@ void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
   cfg.store.dedup_retention_ms = dedup_days * core::kMsPerDay;
   cfg.stream.max_future_skew_ms = skew_s * 1000;
   cfg.stream.cache_customers = static_cast<size_t>(cache_customers);
+  if (checkpoint_steps > 1000) Fail("engine.checkpoint_steps", "must be at most 1000 (steps replayed per load)");
+  cfg.stream.checkpoint_steps = static_cast<uint32_t>(checkpoint_steps);
 
   Section http(root["http"], "http");
   std::string token_env;

@@ -18,8 +18,8 @@
 namespace creditwatch::store {
 namespace {
 
-enum Cf : size_t { kCfDefault = 0, kCfCustomers, kCfTimers, kCfDedup, kCfPositions, kCfOutbox, kCfCount };
-constexpr const char* kCfNames[] = {"default", "customers", "timers", "dedup", "positions", "outbox"};
+enum Cf : size_t { kCfDefault = 0, kCfCustomers, kCfTimers, kCfDedup, kCfPositions, kCfOutbox, kCfSteps, kCfCount };
+constexpr const char* kCfNames[] = {"default", "customers", "timers", "dedup", "positions", "outbox", "steps"};
 
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -67,6 +67,15 @@ std::string EventIdKey(std::string_view event_id, int64_t event_time_ms) {
   AppendEventIdKey(k, event_id, event_time_ms);
   return k;
 }
+// A customer's logged steps: the id's length, the id, then the step number (big-endian).
+// The length makes the id part prefix-free, so each customer's steps sort together and
+// in order, as RocksDB's prefix seeks (StepPrefix strips the number) require: with the
+// bare id, the keys of an id that extends another would fall among the other's steps.
+void AppendStepKey(std::string& k, std::string_view customer, uint32_t seq) {
+  AppendBE32(k, static_cast<uint32_t>(customer.size()));
+  k.append(customer);
+  AppendBE32(k, seq);
+}
 std::string OutboxKey(uint64_t seq) {
   std::string k;
   AppendBE64(k, seq);
@@ -91,6 +100,15 @@ class OneHint : public rocksdb::SliceTransform {
   const char* Name() const override { return "creditwatch.OneHint"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), 0}; }
   bool InDomain(const rocksdb::Slice&) const override { return true; }
+};
+
+// A step key's customer: one prefix per customer, so the blooms answer "no steps logged"
+// without reading a block (the common case when a customer is loaded).
+class StepPrefix : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "creditwatch.StepPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), key.size() - 4}; }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 4; }
 };
 
 Status ToStatus(const rocksdb::Status& s, std::string_view what) {
@@ -166,6 +184,16 @@ void StateHandoff::Settle() {
 }
 void StateHandoff::Help() {
   if (flag_.load(std::memory_order_relaxed) == kPending) TryFill();
+}
+void StoreBatch::PutStep(std::string_view customer_id, uint32_t seq, std::string_view step) {
+  scratch_.clear();
+  AppendStepKey(scratch_, customer_id, seq);
+  wb_->Put(store_.cfs_[kCfSteps], scratch_, rocksdb::Slice(step.data(), step.size())).PermitUncheckedError();
+}
+void StoreBatch::DeleteStep(std::string_view customer_id, uint32_t seq) {
+  scratch_.clear();
+  AppendStepKey(scratch_, customer_id, seq);
+  wb_->Delete(store_.cfs_[kCfSteps], scratch_).PermitUncheckedError();
 }
 void StoreBatch::PutTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id) {
   wb_->Put(store_.cfs_[kCfTimers], TimerKey(partition, fire_ms, customer_id), "").PermitUncheckedError();
@@ -264,6 +292,11 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
     if (i == kCfDedup) cf.compaction_filter = dedup_filter;
     if (i == kCfOutbox || i == kCfTimers) cf.compression = rocksdb::kNoCompression;
     // Outbox keys only grow: with an insert hint the memtable appends instead of searching.
+    if (i == kCfSteps) {
+      cf.prefix_extractor = std::make_shared<StepPrefix>();
+      cf.memtable_prefix_bloom_size_ratio = 0.05;
+      cf.compression = rocksdb::kNoCompression;  // short-lived: most are deleted at the next checkpoint
+    }
     if (i == kCfDedup || i == kCfCustomers) {
       // Most event-id lookups miss: a memtable bloom filter answers them without a search.
       cf.memtable_whole_key_filtering = true;
@@ -272,7 +305,9 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
     if (i == kCfOutbox) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OutboxHint>();
     // Customers and timers are written in key order per batch (timers per partition).
     // Event ids are keyed behind their event time: each insert lands near the previous one.
-    if (i == kCfCustomers || i == kCfDedup) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OneHint>();
+    if (i == kCfCustomers || i == kCfDedup || i == kCfSteps) {
+      cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OneHint>();
+    }
     if (i == kCfTimers) cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
     descriptors.emplace_back(kCfNames[i], cf);
   }
@@ -319,10 +354,47 @@ Status CreditStore::Commit(StoreBatch& batch) {
   return st;
 }
 
-Status CreditStore::GetCustomer(std::string_view customer_id, v1::CustomerState* state, bool* found) const {
+namespace {
+Status ReadSteps(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* snapshot,
+                 std::string_view customer_id, uint32_t from_seq, std::vector<std::string>* out) {
+  out->clear();
+  std::string start;
+  AppendStepKey(start, customer_id, from_seq);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  ro.prefix_same_as_start = true;  // this customer's keys only
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (k.size() != customer_id.size() + 8) break;
+    const auto seq = static_cast<uint32_t>(ReadBE(k.data() + 4 + customer_id.size(), 4));
+    if (seq != from_seq + out->size()) {
+      return Status::Error(
+          fmt::format("customer '{}': logged step {} follows step {}", customer_id, seq, from_seq + out->size() - 1));
+    }
+    out->emplace_back(it->value().data(), it->value().size());
+  }
+  return ToStatus(it->status(), "reading logged steps");
+}
+}  // namespace
+
+Status CreditStore::GetCustomer(std::string_view customer_id, v1::CustomerState* state, bool* found,
+                                std::vector<std::string>* steps) const {
+  // With the steps: both reads from one snapshot, so a checkpoint committed in between
+  // cannot pair an old state with the steps after a newer one.
+  const rocksdb::Snapshot* snapshot = steps != nullptr ? db_->GetSnapshot() : nullptr;
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* s;
+    ~Release() {
+      if (s != nullptr) db->ReleaseSnapshot(s);
+    }
+  } release{db_.get(), snapshot};
+  if (steps != nullptr) steps->clear();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kCfCustomers],
-                               rocksdb::Slice(customer_id.data(), customer_id.size()), &value);
+  rocksdb::Status s = db_->Get(ro, cfs_[kCfCustomers], rocksdb::Slice(customer_id.data(), customer_id.size()), &value);
   if (s.IsNotFound()) {
     *found = false;
     return Status::Ok();
@@ -332,7 +404,12 @@ Status CreditStore::GetCustomer(std::string_view customer_id, v1::CustomerState*
     return Status::Error(fmt::format("customer '{}': stored state does not parse", customer_id));
   }
   *found = true;
-  return Status::Ok();
+  if (steps == nullptr) return Status::Ok();
+  return ReadSteps(db_.get(), cfs_[kCfSteps], snapshot, customer_id, state->step_seq(), steps);
+}
+
+Status CreditStore::GetSteps(std::string_view customer_id, uint32_t from_seq, std::vector<std::string>* out) const {
+  return ReadSteps(db_.get(), cfs_[kCfSteps], nullptr, customer_id, from_seq, out);
 }
 
 Status CreditStore::SeenEvent(std::string_view event_id, int64_t event_time_ms, bool* seen) const {
@@ -424,6 +501,14 @@ uint64_t CountCf(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
 uint64_t CreditStore::CountOutbox() const { return CountCf(db_.get(), cfs_[kCfOutbox]); }
 uint64_t CreditStore::CountTimers() const { return CountCf(db_.get(), cfs_[kCfTimers]); }
 uint64_t CreditStore::CountCustomers() const { return CountCf(db_.get(), cfs_[kCfCustomers]); }
+uint64_t CreditStore::CountSteps() const {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // across customers
+  uint64_t n = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfSteps]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  return n;
+}
 
 Status CreditStore::ForEachCustomer(const std::function<void(const v1::CustomerState&)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCfCustomers]));

@@ -1,6 +1,6 @@
 // CreditStore: the engine's durable state in RocksDB, one column family per kind of
-// record (customer states, deadline index, remembered event ids, input positions,
-// outbox) and one bounded block cache shared by all. A poll batch is written with one
+// record (customer state checkpoints, the steps logged since, deadline index, remembered
+// event ids, input positions, outbox) and one bounded block cache shared by all. A poll batch is written with one
 // atomic StoreBatch. Thread-safe: RocksDB serializes writers; the engine loop is the
 // only writer of customer states and positions.
 #pragma once
@@ -104,6 +104,9 @@ class StoreBatch {
   // Leaves the state's serialization to the commit, or to `handoff.Settle()` before the
   // state changes. The id and state must stay in place until the commit has returned.
   void PutCustomerDeferred(std::string_view customer_id, const v1::CustomerState& state, StateHandoff& handoff);
+  // A step of a customer's state logged since its last checkpoint (see LoggedStep).
+  void PutStep(std::string_view customer_id, uint32_t seq, std::string_view step);
+  void DeleteStep(std::string_view customer_id, uint32_t seq);
   void PutTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
   void DeleteTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
   // Remembers an applied event id (with its event time: see SeenEvent) at wall time now_ms.
@@ -155,7 +158,12 @@ class CreditStore {
 
   Status Commit(StoreBatch& batch);
 
-  Status GetCustomer(std::string_view customer_id, v1::CustomerState* state, bool* found) const;
+  // The customer's stored state: its last checkpoint. With `steps`, also the steps
+  // logged since then, from the same snapshot (store/state_log.h replays them).
+  Status GetCustomer(std::string_view customer_id, v1::CustomerState* state, bool* found,
+                     std::vector<std::string>* steps = nullptr) const;
+  // The customer's logged steps numbered from_seq on, in order. Fails on a gap.
+  Status GetSteps(std::string_view customer_id, uint32_t from_seq, std::vector<std::string>* out) const;
   // True when the event id was remembered (within the retention) with this event time.
   // A re-sent event carries its original event time; an id re-used with another time is
   // not found here (the core's per-customer ring of recent ids still catches it).
@@ -175,7 +183,9 @@ class CreditStore {
   uint64_t CountOutbox() const;
   uint64_t CountTimers() const;
   uint64_t CountCustomers() const;
-  // Calls fn for every stored customer state (start-up checks, tests).
+  uint64_t CountSteps() const;
+  // Calls fn for every stored customer state: the checkpoints, without their logged
+  // steps (start-up checks, tests).
   Status ForEachCustomer(const std::function<void(const v1::CustomerState&)>& fn) const;
 
   StoreStats Stats() const;

@@ -247,13 +247,23 @@ int64_t StreamEngine::Watermark(int32_t partition) const {
 Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cached** out) {
   auto [it, inserted] = cache_.try_emplace(customer_id);
   if (inserted) {
-    it->second.id = &it->first;
+    Cached& c = it->second;
+    c.id = &it->first;
     bool found = false;
-    if (Status st = store_.GetCustomer(customer_id, &it->second.state, &found); !st.ok()) {
+    // No snapshot needed: a customer out of the cache has nothing in the batch in flight.
+    Status st = store_.GetCustomer(customer_id, &c.state, &found);
+    if (st.ok() && found) {
+      c.stored = true;
+      c.checkpoint_seq = c.state.step_seq();
+      st = store_.GetSteps(customer_id, c.checkpoint_seq, &loaded_steps_);
+      if (st.ok() && !loaded_steps_.empty()) st = store::ReplaySteps(engine_, customer_id, loaded_steps_, c.state);
+      c.logged_seq = c.state.step_seq();
+    }
+    if (!st.ok()) {
       cache_.erase(it);
       return st;
     }
-    if (!found) it->second.state.set_partition(partition);
+    if (!found) c.state.set_partition(partition);
     it->second.stored_timer_ms = it->second.state.timer_ms();
     it->second.published_block_version = it->second.state.block_version();
     it->second.published_release_until_ms = it->second.state.release_until_ms();
@@ -270,6 +280,19 @@ void StreamEngine::MarkDirty(Cached& c) {
   uint64_t prefix = 0;
   for (size_t i = 0; i < 8; ++i) prefix = (prefix << 8) | (i < c.id->size() ? static_cast<uint8_t>((*c.id)[i]) : 0);
   dirty_.push_back({prefix, &c});
+}
+
+void StreamEngine::LogStep(Cached& c, size_t step_start) {
+  if (c.id == nullptr) return;
+  const auto index = static_cast<int32_t>(steps_.size());
+  steps_.push_back({static_cast<uint32_t>(step_start), static_cast<uint32_t>(step_bytes_.size() - step_start)});
+  if (c.last_step >= 0) {
+    steps_[static_cast<size_t>(c.last_step)].next = index;
+  } else {
+    c.first_step = index;
+  }
+  c.last_step = index;
+  c.state.set_step_seq(c.state.step_seq() + 1);
 }
 
 void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
@@ -393,6 +416,9 @@ Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhausti
     ++fired;
     Emit(out_, was_hold, c->state, fire_ms);
     Reschedule(*c, r.next_wake_ms);
+    const size_t step_start = step_bytes_.size();
+    store::AppendTickStep(fire_ms, step_scratch_, step_bytes_);
+    LogStep(*c, step_start);
     MarkDirty(*c);
   }
   return Status::Ok();
@@ -502,13 +528,18 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
   Emit(out_, was_hold, c->state, e.event_time_ms());
   Reschedule(*c, r.next_wake_ms);
+  const size_t step_start = step_bytes_.size();
+  store::AppendEventStep({static_cast<const char*>(msg.payload()), msg.len()}, now, step_scratch_, step_bytes_);
+  LogStep(*c, step_start);
   MarkDirty(*c);
   return Status::Ok();
 }
 
 // Writes the batch's changed customers and their deadline-index moves in key order:
 // with the memtables' insert hints, sorted inserts search from the previous one's
-// position instead of from the top of the skiplist.
+// position instead of from the top of the skiplist. A changed customer is written as
+// its steps in this batch, or as a checkpoint of its whole state (which replaces its
+// logged steps) when it is new to RocksDB or has logged checkpoint_steps steps.
 void StreamEngine::WriteDirty() {
   std::sort(dirty_.begin(), dirty_.end(), [](const Dirty& a, const Dirty& b) {
     return a.prefix != b.prefix ? a.prefix < b.prefix : *a.c->id < *b.c->id;
@@ -516,8 +547,22 @@ void StreamEngine::WriteDirty() {
   timer_moves_.clear();
   for (const Dirty& d : dirty_) {
     Cached* c = d.c;
-    batch_->PutCustomerDeferred(*c->id, c->state, c->handoff);
-    inflight_dirty_.push_back(c);
+    const uint32_t seq = c->state.step_seq();
+    if (!c->stored || seq - c->checkpoint_seq >= options_.checkpoint_steps) {
+      batch_->PutCustomerDeferred(*c->id, c->state, c->handoff);
+      inflight_dirty_.push_back(c);
+      for (uint32_t s = c->checkpoint_seq; s < c->logged_seq; ++s) batch_->DeleteStep(*c->id, s);
+      c->checkpoint_seq = seq;
+      c->stored = true;
+    } else {
+      uint32_t s = c->logged_seq;
+      for (int32_t i = c->first_step; i >= 0; i = steps_[static_cast<size_t>(i)].next) {
+        const PendingStep& p = steps_[static_cast<size_t>(i)];
+        batch_->PutStep(*c->id, s++, std::string_view(step_bytes_).substr(p.offset, p.size));
+      }
+    }
+    c->logged_seq = seq;
+    c->first_step = c->last_step = -1;
     c->dirty = false;
     // The board learns a customer's status when the engine first writes it, then each change.
     const bool changed = c->state.block_version() != c->published_block_version ||
@@ -536,6 +581,8 @@ void StreamEngine::WriteDirty() {
     c->stored_timer_ms = wake_ms;
   }
   dirty_.clear();
+  steps_.clear();
+  step_bytes_.clear();
   // The order of the timers' keys: partition, fire time, customer.
   std::sort(timer_moves_.begin(), timer_moves_.end(), [](const TimerMove& a, const TimerMove& b) {
     return std::tie(a.partition, a.fire_ms, *a.customer) < std::tie(b.partition, b.fire_ms, *b.customer);

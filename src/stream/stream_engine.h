@@ -1,8 +1,9 @@
 // StreamEngine: the engine loop. Consumes the input topics as one consumer group, folds
 // each event into its customer's state through the CreditEngine, fires due deadline
-// timers through the same path, and commits each poll batch (states, timers, event ids,
-// input positions, outbox) in one atomic RocksDB write before producing the outputs;
-// the write of one batch overlaps the folding of the next.
+// timers through the same path, and commits each poll batch (the steps applied, or a
+// changed state's checkpoint every few steps; timers, event ids, input positions,
+// outbox) in one atomic RocksDB write before producing the outputs; the write of one
+// batch overlaps the folding of the next.
 // Positions come from RocksDB, never from the group's committed offsets, so a restart
 // or crash applies every input exactly once. Not thread-safe: Start and Run belong to
 // one thread; Ready() may be read from any thread.
@@ -27,6 +28,7 @@
 #include "obs/engine_metrics.h"
 #include "store/async_committer.h"
 #include "store/credit_store.h"
+#include "store/state_log.h"
 #include "store/status_board.h"
 #include "stream/batch_pacer.h"
 #include "stream/event_id_set.h"
@@ -68,6 +70,14 @@ class StreamEngine : public RdKafka::RebalanceCb {
     uint64_t published_block_version = 0;
     int64_t published_release_until_ms = 0;
     bool on_board = false;  // offered to the board since it was loaded
+    bool stored = false;    // a checkpoint of it is in RocksDB (or in a batch on its way)
+    // Steps are numbered by the state's step_seq. Below checkpoint_seq they are in the
+    // stored checkpoint; from there to logged_seq, logged in RocksDB; from logged_seq
+    // on, this batch's, in steps_ from first_step.
+    uint32_t checkpoint_seq = 0;
+    uint32_t logged_seq = 0;
+    int32_t first_step = -1;
+    int32_t last_step = -1;
     // Settled before the state changes: the batch in flight may not have its bytes yet.
     store::StateHandoff handoff;
   };
@@ -97,6 +107,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
   Status Load(const std::string& customer_id, int32_t partition, Cached** out);
   void Reschedule(Cached& c, int64_t next_wake_ms);
   void MarkDirty(Cached& c);
+  // Logs the step just applied to `c`: its encoding is step_bytes_ from `step_start` on.
+  void LogStep(Cached& c, size_t step_start);
   void WriteDirty();
   void Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms);
   void Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value, const std::string& output_id,
@@ -144,6 +156,16 @@ class StreamEngine : public RdKafka::RebalanceCb {
     bool put;  // else a delete
   };
   std::vector<TimerMove> timer_moves_;  // scratch for WriteDirty
+  // This batch's steps, chained per customer, their encodings in step_bytes_.
+  struct PendingStep {
+    uint32_t offset;
+    uint32_t size;
+    int32_t next = -1;
+  };
+  std::vector<PendingStep> steps_;
+  std::string step_bytes_;
+  v1::LoggedStep step_scratch_;
+  std::vector<std::string> loaded_steps_;  // scratch for Load
   std::map<TopicPartitionKey, Cursor> cursors_;
   std::map<std::string, InputTopic> input_topics_;  // nodes stay put
   Input input_;                                     // reset when the assignment changes

@@ -39,7 +39,10 @@ struct StreamOptions {
   int broker_wait_ms = 15000;            // Default: 15 s to reach the brokers at start-up
   int shutdown_drain_ms = 10000;         // Default: 10 s to drain the outbox on shutdown
   size_t cache_customers = 200000;       // Default: 200,000 customer states kept hot
-  int64_t max_future_skew_ms = 300000;   // Default: 5 min (event-time mode watermark guard)
+  // A changed customer's whole state is written once this many steps were logged since
+  // its last checkpoint; 1 writes it in every batch that changes it. Default: 16
+  uint32_t checkpoint_steps = 16;
+  int64_t max_future_skew_ms = 300000;  // Default: 5 min (event-time mode watermark guard)
 };
 
 }  // namespace creditwatch::stream

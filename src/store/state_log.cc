@@ -1,0 +1,60 @@
+#include "store/state_log.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace creditwatch::store {
+
+void AppendEventStep(std::string_view record, int64_t now_ms, v1::LoggedStep& scratch, std::string& out) {
+  scratch.set_now_ms(now_ms);
+  scratch.set_event(record.data(), record.size());
+  scratch.AppendToString(&out);
+}
+
+void AppendTickStep(int64_t fire_ms, v1::LoggedStep& scratch, std::string& out) {
+  scratch.set_now_ms(fire_ms);
+  scratch.set_tick_ms(fire_ms);
+  scratch.AppendToString(&out);
+}
+
+Status ReplaySteps(const core::CreditEngine& engine, std::string_view customer_id,
+                   const std::vector<std::string>& steps, v1::CustomerState& state) {
+  v1::LoggedStep step;
+  v1::Envelope event;
+  core::StepOutputs discarded;  // sent when the step was first applied
+  for (const std::string& bytes : steps) {
+    if (!step.ParseFromString(bytes)) {
+      return Status::Error(fmt::format("customer '{}': logged step {} does not parse", customer_id, state.step_seq()));
+    }
+    discarded.Clear();
+    core::StepResult r;
+    if (step.step_case() == v1::LoggedStep::kEvent) {
+      if (!event.ParseFromString(step.event())) {
+        return Status::Error(
+            fmt::format("customer '{}': the event of logged step {} does not parse", customer_id, state.step_seq()));
+      }
+      r = engine.Apply(state, event, step.now_ms(), discarded);
+    } else if (step.step_case() == v1::LoggedStep::kTickMs) {
+      r = engine.Tick(state, step.tick_ms(), discarded);
+    } else {
+      return Status::Error(fmt::format("customer '{}': logged step {} is empty", customer_id, state.step_seq()));
+    }
+    if (r.kind != core::StepKind::kApplied) {
+      spdlog::warn("customer '{}': logged step {} is no longer applied (the rules changed since); skipped", customer_id,
+                   state.step_seq());
+      state.set_step_seq(state.step_seq() + 1);
+      continue;
+    }
+    FinishStep(state, r.next_wake_ms);
+  }
+  return Status::Ok();
+}
+
+Status ReadCustomer(const CreditStore& store, const core::CreditEngine& engine, std::string_view customer_id,
+                    v1::CustomerState* state, bool* found) {
+  std::vector<std::string> steps;
+  if (Status st = store.GetCustomer(customer_id, state, found, &steps); !st.ok() || !*found) return st;
+  return ReplaySteps(engine, customer_id, steps, *state);
+}
+
+}  // namespace creditwatch::store
