@@ -53,6 +53,9 @@ class EngineMetrics {
   prometheus::Gauge& timers_pending;
   prometheus::Gauge& status_board_customers;
   prometheus::Counter& timers_fired;
+  prometheus::Counter& state_checkpoints;
+  prometheus::Counter& state_steps_logged;
+  prometheus::Counter& state_steps_replayed;
   prometheus::Gauge& rocksdb_live_bytes;
   prometheus::Gauge& rocksdb_pending_compaction_bytes;
   prometheus::Gauge& rocksdb_block_cache_usage_bytes;

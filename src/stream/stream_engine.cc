@@ -256,7 +256,10 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
       c.stored = true;
       c.checkpoint_seq = c.state.step_seq();
       st = store_.GetSteps(customer_id, c.checkpoint_seq, &loaded_steps_);
-      if (st.ok() && !loaded_steps_.empty()) st = store::ReplaySteps(engine_, customer_id, loaded_steps_, c.state);
+      if (st.ok() && !loaded_steps_.empty()) {
+        st = store::ReplaySteps(engine_, customer_id, loaded_steps_, c.state);
+        metrics_.state_steps_replayed.Increment(static_cast<double>(loaded_steps_.size()));
+      }
       c.logged_seq = c.state.step_seq();
     }
     if (!st.ok()) {
@@ -545,6 +548,8 @@ void StreamEngine::WriteDirty() {
     return a.prefix != b.prefix ? a.prefix < b.prefix : *a.c->id < *b.c->id;
   });
   timer_moves_.clear();
+  size_t checkpoints = 0;
+  size_t steps_logged = 0;
   for (const Dirty& d : dirty_) {
     Cached* c = d.c;
     const uint32_t seq = c->state.step_seq();
@@ -554,12 +559,14 @@ void StreamEngine::WriteDirty() {
       for (uint32_t s = c->checkpoint_seq; s < c->logged_seq; ++s) batch_->DeleteStep(*c->id, s);
       c->checkpoint_seq = seq;
       c->stored = true;
+      ++checkpoints;
     } else {
       uint32_t s = c->logged_seq;
       for (int32_t i = c->first_step; i >= 0; i = steps_[static_cast<size_t>(i)].next) {
         const PendingStep& p = steps_[static_cast<size_t>(i)];
         batch_->PutStep(*c->id, s++, std::string_view(step_bytes_).substr(p.offset, p.size));
       }
+      steps_logged += s - c->logged_seq;
     }
     c->logged_seq = seq;
     c->first_step = c->last_step = -1;
@@ -580,6 +587,8 @@ void StreamEngine::WriteDirty() {
     if (wake_ms != 0) timer_moves_.push_back({p, wake_ms, c->id, true});
     c->stored_timer_ms = wake_ms;
   }
+  metrics_.state_checkpoints.Increment(static_cast<double>(checkpoints));
+  metrics_.state_steps_logged.Increment(static_cast<double>(steps_logged));
   dirty_.clear();
   steps_.clear();
   step_bytes_.clear();

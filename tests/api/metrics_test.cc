@@ -78,6 +78,9 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
                              "creditwatch_timers_pending",
                              "creditwatch_status_board_customers",
                              "creditwatch_timers_fired_total",
+                             "creditwatch_state_checkpoints_total",
+                             "creditwatch_state_steps_logged_total",
+                             "creditwatch_state_steps_replayed_total",
                              "creditwatch_rocksdb_live_data_bytes",
                              "creditwatch_rocksdb_pending_compaction_bytes",
                              "creditwatch_rocksdb_block_cache_usage_bytes",
@@ -137,6 +140,13 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
   CHECK(Sum(m, "creditwatch_outbox_depth") == 0);
   CHECK(Sum(m, "creditwatch_ready") == 1);
   CHECK(Sum(m, "creditwatch_rocksdb_block_cache_usage_bytes") >= 0);
+  // Each customer's first batch writes its whole state; a later one writes it or logs
+  // its steps, so the two together are at most one per step. Nothing was reloaded.
+  const double checkpoints = Sum(m, "creditwatch_state_checkpoints_total");
+  CHECK(checkpoints >= static_cast<double>(ref.states.size()));
+  CHECK(checkpoints + Sum(m, "creditwatch_state_steps_logged_total") <=
+        expected_events + Sum(m, "creditwatch_timers_fired_total"));
+  CHECK(Sum(m, "creditwatch_state_steps_replayed_total") == 0);
   CHECK(Sum(m, "creditwatch_end_to_end_latency_seconds_count", {"kind=\"alert\""}) >=
         static_cast<double>(fired.size()));
   CHECK(engine.Kill(SIGTERM) == 0);

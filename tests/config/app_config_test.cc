@@ -13,6 +13,7 @@ TEST_CASE("an empty config gives the documented defaults", "[unit][config]") {
   CHECK(t.over_limit_bp == 10000);
   CHECK(t.overdue_hold_days == 30);
   CHECK(t.dunning.size() == 5);
+  CHECK(cfg.stream.checkpoint_steps == 16);
 }
 
 TEST_CASE("segment and risk class overrides layer on the defaults", "[unit][config]") {
@@ -89,6 +90,8 @@ engine:
   };
   fails("engine: {max_batch: 0}", "engine.max_batch: must be > 0");
   fails("engine: {max_batch_ms: -5}", "engine.max_batch_ms: must be > 0");
+  fails("engine: {checkpoint_steps: 0}", "engine.checkpoint_steps: must be > 0");
+  fails("engine: {checkpoint_steps: 5000}", "engine.checkpoint_steps: must be at most 1000");
   fails("engine: {colour: blue}", "engine.colour: unknown key");
   fails("topics: {inputs: []}", "topics.inputs: expected a non-empty list");
   fails("kafka: {group.id: x}", "engine.group_id");
