@@ -233,6 +233,11 @@ void StoreBatch::PutOutbox(uint64_t seq, const v1::OutboxRecord& record) {
   record.SerializeToString(&scratch_);
   wb_->Put(store_.cfs_[kCfOutbox], OutboxKey(seq), scratch_).PermitUncheckedError();
 }
+void StoreBatch::WriteDeferredOutbox() {
+  if (deferred_outbox_ == nullptr) return;
+  for (const auto& [seq, record] : *deferred_outbox_) PutOutbox(seq, record);
+  deferred_outbox_ = nullptr;
+}
 void StoreBatch::DeleteOutbox(uint64_t seq) {
   wb_->Delete(store_.cfs_[kCfOutbox], OutboxKey(seq)).PermitUncheckedError();
 }
@@ -249,7 +254,10 @@ void StoreBatch::PutCounter(std::string_view name, int64_t value) {
   AppendBE64(v, static_cast<uint64_t>(value));
   wb_->Put(store_.cfs_[kCfDefault], std::string("counter/").append(name), v).PermitUncheckedError();
 }
-size_t StoreBatch::Count() const { return static_cast<size_t>(wb_->Count()) + event_ids_.size() + deferred_.size(); }
+size_t StoreBatch::Count() const {
+  return static_cast<size_t>(wb_->Count()) + event_ids_.size() + deferred_.size() +
+         (deferred_outbox_ != nullptr ? deferred_outbox_->size() : 0);
+}
 void StoreBatch::Clear() {
   // Dropped unwritten: their handoffs are released (the states stay as they are).
   for (DeferredState& d : deferred_) {
@@ -258,6 +266,7 @@ void StoreBatch::Clear() {
     }
   }
   deferred_.clear();
+  deferred_outbox_ = nullptr;
   wb_->Clear();
   event_ids_.clear();
   event_id_bytes_.clear();
@@ -349,6 +358,7 @@ Status CreditStore::Commit(StoreBatch& batch) {
   wo.sync = options_.sync_writes;
   batch.WriteEventIds();
   batch.WriteDeferredStates();
+  batch.WriteDeferredOutbox();
   Status st = ToStatus(db_->Write(wo, batch.wb_.get()), "committing a batch");
   batch.Clear();
   return st;

@@ -113,6 +113,10 @@ class StoreBatch {
   void PutEventId(std::string_view event_id, int64_t event_time_ms, int64_t now_ms);
   void PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos);
   void PutOutbox(uint64_t seq, const v1::OutboxRecord& record);
+  // Outbox records serialized at commit (on the committing thread). `records` must stay
+  // unchanged until the commit has returned; one list per batch.
+  using OutboxList = std::vector<std::pair<uint64_t, v1::OutboxRecord>>;
+  void PutOutboxDeferred(const OutboxList* records) { deferred_outbox_ = records; }
   void DeleteOutbox(uint64_t seq);
   // Deletes the records from `from_seq` up to, not including, `to_seq` with one range
   // tombstone: one memtable insert instead of one per record.
@@ -128,6 +132,7 @@ class StoreBatch {
   void WriteEventIds();
   // Serializes (or collects) the deferred states and writes them, in the order given.
   void WriteDeferredStates();
+  void WriteDeferredOutbox();
 
   const CreditStore& store_;
   std::unique_ptr<rocksdb::WriteBatch> wb_;
@@ -145,6 +150,7 @@ class StoreBatch {
   std::vector<PendingEventId> event_ids_;
   std::string event_id_bytes_;
   std::deque<DeferredState> deferred_;  // stable addresses: handoffs point at them
+  const OutboxList* deferred_outbox_ = nullptr;
 };
 
 class CreditStore {

@@ -333,8 +333,7 @@ void StreamEngine::Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, 
     h->set_value(hv);
   }
   const uint64_t seq = next_seq_++;
-  batch_->PutOutbox(seq, rec);
-  batch_outbox_.emplace_back(seq, std::move(rec));
+  batch_outbox_.emplace_back(seq, std::move(rec));  // serialized into the batch at commit
   ++outbox_depth_;
   ++batch_ops_;
 }
@@ -659,6 +658,7 @@ Status StreamEngine::CommitBatch() {
   }
   std::swap(batch_, inflight_batch_);
   inflight_outbox_.swap(batch_outbox_);
+  inflight_batch_->PutOutboxDeferred(&inflight_outbox_);
   std::swap(inflight_event_ids_, batch_event_ids_);
   inflight_views_.swap(batch_views_);
   committer_->Submit(inflight_batch_.get());

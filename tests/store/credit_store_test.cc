@@ -177,6 +177,31 @@ TEST_CASE("the outbox scans in sequence order and shrinks on delete", "[integrat
   CHECK(t.db->CountOutbox() == 4);
 }
 
+TEST_CASE("outbox records handed over for the commit are written by it, with the batch", "[integration][store]") {
+  TempStore t;
+  store::StoreBatch b(*t.db);
+  store::StoreBatch::OutboxList records;
+  for (uint64_t seq : {11, 12, 13}) {
+    v1::OutboxRecord r;
+    r.set_output_id("o" + std::to_string(seq));
+    records.emplace_back(seq, r);
+  }
+  b.PutOutboxDeferred(&records);
+  b.PutCounter("n", 1);
+  CHECK(b.Count() == 4);
+  CHECK(t.db->CountOutbox() == 0);
+  REQUIRE(t.db->Commit(b).ok());
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
+  REQUIRE(t.db->ScanOutbox(0, 10, &page).ok());
+  REQUIRE(page.size() == 3);
+  CHECK(page[2].first == 13);
+  CHECK(page[2].second.output_id() == "o13");
+  // The next commit of the same batch object does not write them again.
+  b.DeleteOutbox(12);
+  REQUIRE(t.db->Commit(b).ok());
+  CHECK(t.db->CountOutbox() == 2);
+}
+
 TEST_CASE("a range delete removes exactly its outbox records, also across a reopen", "[integration][store]") {
   TempStore t;
   {
