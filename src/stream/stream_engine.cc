@@ -267,9 +267,9 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
       return st;
     }
     if (!found) c.state.set_partition(partition);
-    it->second.stored_timer_ms = it->second.state.timer_ms();
-    it->second.published_block_version = it->second.state.block_version();
-    it->second.published_release_until_ms = it->second.state.release_until_ms();
+    c.stored_timer_ms = c.state.timer_ms();
+    c.published_block_version = c.state.block_version();
+    c.published_release_until_ms = c.state.release_until_ms();
   }
   it->second.handoff.Settle();
   it->second.touched = batch_no_;
