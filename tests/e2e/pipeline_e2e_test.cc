@@ -239,13 +239,23 @@ TEST_CASE("e2e: 20 kill -9 at random moments while events flow lose no effect an
   flow.join();
   REQUIRE(producer.failed() == 0);
   CHECK(crashes == 20);
-  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  // A log of its own: the HTTP port is read from the first listening line.
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine-final.log");
   const ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
   const auto outs = ReadOutputs(
       cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
       std::chrono::seconds(120));
   CheckOutputs(outs, ref);
   INFO(engine.Log());
+  // The last engine took up customers whose steps after their checkpoint were logged
+  // by the engines before it, and replayed them (its outputs matched the reference).
+  httplib::Client http = HttpClientOf(engine);
+  const auto metrics = http.Get("/metrics");
+  REQUIRE(metrics);
+  const std::string family = "\ncreditwatch_state_steps_replayed_total ";
+  const size_t at = metrics->body.find(family);
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(metrics->body.substr(at + family.size())) > 0);
   REQUIRE(engine.Kill(SIGTERM) == 0);
   CheckStates(cluster.DataDir("engine"), ref);
 }
