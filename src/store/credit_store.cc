@@ -379,8 +379,8 @@ Status ReadSteps(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb
     if (k.size() != customer_id.size() + 8) break;
     const auto seq = static_cast<uint32_t>(ReadBE(k.data() + 4 + customer_id.size(), 4));
     if (seq != from_seq + out->size()) {
-      return Status::Error(
-          fmt::format("customer '{}': logged step {} follows step {}", customer_id, seq, from_seq + out->size() - 1));
+      return Status::Error(fmt::format("customer '{}': logged step {} is missing (found step {})", customer_id,
+                                       from_seq + out->size(), seq));
     }
     out->emplace_back(it->value().data(), it->value().size());
   }

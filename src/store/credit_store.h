@@ -1,8 +1,8 @@
 // CreditStore: the engine's durable state in RocksDB, one column family per kind of
 // record (customer state checkpoints, the steps logged since, deadline index, remembered
-// event ids, input positions, outbox) and one bounded block cache shared by all. A poll batch is written with one
-// atomic StoreBatch. Thread-safe: RocksDB serializes writers; the engine loop is the
-// only writer of customer states and positions.
+// event ids, input positions, outbox) and one bounded block cache shared by all. A poll
+// batch is written with one atomic StoreBatch. Thread-safe: RocksDB serializes writers;
+// the engine loop is the only writer of customer states and positions.
 #pragma once
 
 #include <atomic>

@@ -146,7 +146,16 @@ TEST_CASE("a gap or an undecodable step is an error naming the customer", "[inte
   bool found = false;
   Status st = store::ReadCustomer(*t.db, engine, id, &got, &found);
   CHECK_FALSE(st.ok());
-  CHECK_THAT(st.message(), Catch::Contains(id) && Catch::Contains("step 2 follows step 0"));
+  CHECK_THAT(st.message(), Catch::Contains(id) && Catch::Contains("step 1 is missing (found step 2)"));
+
+  // A checkpoint at step 5 whose steps start at 6.
+  v1::CustomerState ahead = h.states[5];
+  b.PutCustomer("other", ahead);
+  b.PutStep("other", 6, h.steps[6]);
+  REQUIRE(t.db->Commit(b).ok());
+  st = store::ReadCustomer(*t.db, engine, "other", &got, &found);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(st.message(), Catch::Contains("'other'") && Catch::Contains("step 5 is missing (found step 6)"));
 
   b.PutStep(id, 1, "\xff\xff garbage");
   REQUIRE(t.db->Commit(b).ok());
