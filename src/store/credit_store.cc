@@ -238,6 +238,17 @@ void StoreBatch::WriteDeferredOutbox() {
   for (const auto& [seq, record] : *deferred_outbox_) PutOutbox(seq, record);
   deferred_outbox_ = nullptr;
 }
+void StoreBatch::WriteDeferredSteps() {
+  if (deferred_steps_ == nullptr) return;
+  for (const StepWrite& w : *deferred_steps_) {
+    if (w.put) {
+      PutStep(w.customer_id, w.seq, w.step);
+    } else {
+      DeleteStep(w.customer_id, w.seq);
+    }
+  }
+  deferred_steps_ = nullptr;
+}
 void StoreBatch::DeleteOutbox(uint64_t seq) {
   wb_->Delete(store_.cfs_[kCfOutbox], OutboxKey(seq)).PermitUncheckedError();
 }
@@ -256,7 +267,8 @@ void StoreBatch::PutCounter(std::string_view name, int64_t value) {
 }
 size_t StoreBatch::Count() const {
   return static_cast<size_t>(wb_->Count()) + event_ids_.size() + deferred_.size() +
-         (deferred_outbox_ != nullptr ? deferred_outbox_->size() : 0);
+         (deferred_outbox_ != nullptr ? deferred_outbox_->size() : 0) +
+         (deferred_steps_ != nullptr ? deferred_steps_->size() : 0);
 }
 void StoreBatch::Clear() {
   // Dropped unwritten: their handoffs are released (the states stay as they are).
@@ -267,6 +279,7 @@ void StoreBatch::Clear() {
   }
   deferred_.clear();
   deferred_outbox_ = nullptr;
+  deferred_steps_ = nullptr;
   wb_->Clear();
   event_ids_.clear();
   event_id_bytes_.clear();
@@ -359,6 +372,7 @@ Status CreditStore::Commit(StoreBatch& batch) {
   batch.WriteEventIds();
   batch.WriteDeferredStates();
   batch.WriteDeferredOutbox();
+  batch.WriteDeferredSteps();
   Status st = ToStatus(db_->Write(wo, batch.wb_.get()), "committing a batch");
   batch.Clear();
   return st;

@@ -107,6 +107,16 @@ class StoreBatch {
   // A step of a customer's state logged since its last checkpoint (see LoggedStep).
   void PutStep(std::string_view customer_id, uint32_t seq, std::string_view step);
   void DeleteStep(std::string_view customer_id, uint32_t seq);
+  // Step writes made at commit (on the committing thread): a put with its encoding, or a
+  // delete. The ids and encodings must stay in place until the commit has returned.
+  struct StepWrite {
+    std::string_view customer_id;
+    uint32_t seq;
+    bool put;
+    std::string_view step;  // when put
+  };
+  using StepWrites = std::vector<StepWrite>;
+  void PutStepsDeferred(const StepWrites* writes) { deferred_steps_ = writes; }
   void PutTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
   void DeleteTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
   // Remembers an applied event id (with its event time: see SeenEvent) at wall time now_ms.
@@ -133,6 +143,7 @@ class StoreBatch {
   // Serializes (or collects) the deferred states and writes them, in the order given.
   void WriteDeferredStates();
   void WriteDeferredOutbox();
+  void WriteDeferredSteps();
 
   const CreditStore& store_;
   std::unique_ptr<rocksdb::WriteBatch> wb_;
@@ -151,6 +162,7 @@ class StoreBatch {
   std::string event_id_bytes_;
   std::deque<DeferredState> deferred_;  // stable addresses: handoffs point at them
   const OutboxList* deferred_outbox_ = nullptr;
+  const StepWrites* deferred_steps_ = nullptr;
 };
 
 class CreditStore {

@@ -1,20 +1,36 @@
 #include "store/state_log.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
 #include <spdlog/spdlog.h>
 
 namespace creditwatch::store {
 
-void AppendEventStep(std::string_view record, int64_t now_ms, v1::LoggedStep& scratch, std::string& out) {
-  scratch.set_now_ms(now_ms);
-  scratch.set_event(record.data(), record.size());
-  scratch.AppendToString(&out);
+namespace {
+// A field's key and a varint, in protobuf's wire format.
+void AppendVarintField(std::string& out, uint32_t field, uint64_t value) {
+  uint8_t buf[2 * 10];  // two varints of at most 10 bytes each
+  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(field << 3, buf);
+  end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(value, end);
+  out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(end - buf));
+}
+constexpr uint32_t kLengthDelimited = 2;
+}  // namespace
+
+void AppendEventStep(std::string_view record, int64_t now_ms, std::string& out) {
+  AppendVarintField(out, v1::LoggedStep::kNowMsFieldNumber, static_cast<uint64_t>(now_ms));
+  // The event's key and length: a varint field whose key carries the wire type.
+  uint8_t buf[2 * 10];  // two varints of at most 10 bytes each
+  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
+      (v1::LoggedStep::kEventFieldNumber << 3) | kLengthDelimited, buf);
+  end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(record.size(), end);
+  out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(end - buf));
+  out.append(record);
 }
 
-void AppendTickStep(int64_t fire_ms, v1::LoggedStep& scratch, std::string& out) {
-  scratch.set_now_ms(fire_ms);
-  scratch.set_tick_ms(fire_ms);
-  scratch.AppendToString(&out);
+void AppendTickStep(int64_t fire_ms, std::string& out) {
+  AppendVarintField(out, v1::LoggedStep::kNowMsFieldNumber, static_cast<uint64_t>(fire_ms));
+  AppendVarintField(out, v1::LoggedStep::kTickMsFieldNumber, static_cast<uint64_t>(fire_ms));
 }
 
 Status ReplaySteps(const core::CreditEngine& engine, std::string_view customer_id,

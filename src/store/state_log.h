@@ -26,10 +26,11 @@ inline void FinishStep(v1::CustomerState& state, int64_t next_wake_ms) {
   state.set_step_seq(state.step_seq() + 1);
 }
 
-// Appends a logged applied event (the record's bytes, as consumed) to `out`.
-void AppendEventStep(std::string_view record, int64_t now_ms, v1::LoggedStep& scratch, std::string& out);
-// Appends a logged fired timer to `out`.
-void AppendTickStep(int64_t fire_ms, v1::LoggedStep& scratch, std::string& out);
+// Appends a logged applied event (the record's bytes, as consumed) to `out`, encoded as
+// a LoggedStep: written directly, so the record is copied once.
+void AppendEventStep(std::string_view record, int64_t now_ms, std::string& out);
+// Appends a logged fired timer to `out`, encoded as a LoggedStep.
+void AppendTickStep(int64_t fire_ms, std::string& out);
 
 // Replays `steps` (logged after `state`'s checkpoint, in order) onto `state`. A step the
 // core no longer applies (the rules changed since it was logged) is skipped with a

@@ -288,7 +288,7 @@ void StreamEngine::MarkDirty(Cached& c) {
 void StreamEngine::LogStep(Cached& c, size_t step_start) {
   if (c.id == nullptr) return;
   const auto index = static_cast<int32_t>(steps_.size());
-  steps_.push_back({static_cast<uint32_t>(step_start), static_cast<uint32_t>(step_bytes_.size() - step_start)});
+  steps_.push_back({static_cast<uint32_t>(step_start), static_cast<uint32_t>(step_bytes_->size() - step_start)});
   if (c.last_step >= 0) {
     steps_[static_cast<size_t>(c.last_step)].next = index;
   } else {
@@ -418,8 +418,8 @@ Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhausti
     ++fired;
     Emit(out_, was_hold, c->state, fire_ms);
     Reschedule(*c, r.next_wake_ms);
-    const size_t step_start = step_bytes_.size();
-    store::AppendTickStep(fire_ms, step_scratch_, step_bytes_);
+    const size_t step_start = step_bytes_->size();
+    store::AppendTickStep(fire_ms, *step_bytes_);
     LogStep(*c, step_start);
     MarkDirty(*c);
   }
@@ -530,8 +530,8 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
   Emit(out_, was_hold, c->state, e.event_time_ms());
   Reschedule(*c, r.next_wake_ms);
-  const size_t step_start = step_bytes_.size();
-  store::AppendEventStep({static_cast<const char*>(msg.payload()), msg.len()}, now, step_scratch_, step_bytes_);
+  const size_t step_start = step_bytes_->size();
+  store::AppendEventStep({static_cast<const char*>(msg.payload()), msg.len()}, now, *step_bytes_);
   LogStep(*c, step_start);
   MarkDirty(*c);
   return Status::Ok();
@@ -555,7 +555,7 @@ void StreamEngine::WriteDirty() {
     if (!c->stored || seq - c->checkpoint_seq >= options_.checkpoint_steps) {
       batch_->PutCustomerDeferred(*c->id, c->state, c->handoff);
       inflight_dirty_.push_back(c);
-      for (uint32_t s = c->checkpoint_seq; s < c->logged_seq; ++s) batch_->DeleteStep(*c->id, s);
+      for (uint32_t s = c->checkpoint_seq; s < c->logged_seq; ++s) step_writes_.push_back({*c->id, s, false, {}});
       c->checkpoint_seq = seq;
       c->stored = true;
       ++checkpoints;
@@ -563,7 +563,7 @@ void StreamEngine::WriteDirty() {
       uint32_t s = c->logged_seq;
       for (int32_t i = c->first_step; i >= 0; i = steps_[static_cast<size_t>(i)].next) {
         const PendingStep& p = steps_[static_cast<size_t>(i)];
-        batch_->PutStep(*c->id, s++, std::string_view(step_bytes_).substr(p.offset, p.size));
+        step_writes_.push_back({*c->id, s++, true, std::string_view(*step_bytes_).substr(p.offset, p.size)});
       }
       steps_logged += s - c->logged_seq;
     }
@@ -589,8 +589,7 @@ void StreamEngine::WriteDirty() {
   metrics_.state_checkpoints.Increment(static_cast<double>(checkpoints));
   metrics_.state_steps_logged.Increment(static_cast<double>(steps_logged));
   dirty_.clear();
-  steps_.clear();
-  step_bytes_.clear();
+  steps_.clear();  // step_bytes_ stays until the batch is committed: step_writes_ point into it
   // The order of the timers' keys: partition, fire time, customer.
   std::sort(timer_moves_.begin(), timer_moves_.end(), [](const TimerMove& a, const TimerMove& b) {
     return std::tie(a.partition, a.fire_ms, *a.customer) < std::tie(b.partition, b.fire_ms, *b.customer);
@@ -659,6 +658,13 @@ Status StreamEngine::CommitBatch() {
   std::swap(batch_, inflight_batch_);
   inflight_outbox_.swap(batch_outbox_);
   inflight_batch_->PutOutboxDeferred(&inflight_outbox_);
+  // The batch before is committed (FinishInFlight above): its step writes and encodings
+  // are done with, and take the next batch's.
+  inflight_step_writes_.swap(step_writes_);
+  inflight_step_bytes_.swap(step_bytes_);  // the pointers: the views stay valid
+  inflight_batch_->PutStepsDeferred(&inflight_step_writes_);
+  step_writes_.clear();
+  step_bytes_->clear();
   std::swap(inflight_event_ids_, batch_event_ids_);
   inflight_views_.swap(batch_views_);
   committer_->Submit(inflight_batch_.get());

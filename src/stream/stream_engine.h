@@ -163,8 +163,13 @@ class StreamEngine : public RdKafka::RebalanceCb {
     int32_t next = -1;
   };
   std::vector<PendingStep> steps_;
-  std::string step_bytes_;
-  v1::LoggedStep step_scratch_;
+  // The step writes of the batch being folded and of the one in flight (written by the
+  // committing thread), with the step encodings they point into. The encodings are
+  // swapped by pointer: swapping strings copies short ones, under the views.
+  std::unique_ptr<std::string> step_bytes_ = std::make_unique<std::string>();
+  std::unique_ptr<std::string> inflight_step_bytes_ = std::make_unique<std::string>();
+  store::StoreBatch::StepWrites step_writes_;
+  store::StoreBatch::StepWrites inflight_step_writes_;
   std::vector<std::string> loaded_steps_;  // scratch for Load
   std::map<TopicPartitionKey, Cursor> cursors_;
   std::map<std::string, InputTopic> input_topics_;  // nodes stay put

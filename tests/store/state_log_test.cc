@@ -27,7 +27,6 @@ History RunHistory(const core::CreditEngine& engine, const std::vector<v1::Envel
   v1::CustomerState s;
   h.states.push_back(s);
   core::StepOutputs out;
-  v1::LoggedStep scratch;
   for (const v1::Envelope& e : events) {
     while (s.timer_ms() != 0 && s.timer_ms() <= e.event_time_ms()) {
       const int64_t fire = s.timer_ms();
@@ -35,14 +34,14 @@ History RunHistory(const core::CreditEngine& engine, const std::vector<v1::Envel
       const core::StepResult r = engine.Tick(s, fire, out);
       REQUIRE(r.kind == core::StepKind::kApplied);
       store::FinishStep(s, r.next_wake_ms);
-      store::AppendTickStep(fire, scratch, h.steps.emplace_back());
+      store::AppendTickStep(fire, h.steps.emplace_back());
       h.states.push_back(s);
     }
     out.Clear();
     const core::StepResult r = engine.Apply(s, e, e.event_time_ms(), out);
     if (r.kind != core::StepKind::kApplied) continue;
     store::FinishStep(s, r.next_wake_ms);
-    store::AppendEventStep(e.SerializeAsString(), e.event_time_ms(), scratch, h.steps.emplace_back());
+    store::AppendEventStep(e.SerializeAsString(), e.event_time_ms(), h.steps.emplace_back());
     h.states.push_back(s);
   }
   return h;
@@ -162,4 +161,29 @@ TEST_CASE("a gap or an undecodable step is an error naming the customer", "[inte
   st = store::ReadCustomer(*t.db, engine, id, &got, &found);
   CHECK_FALSE(st.ok());
   CHECK_THAT(st.message(), Catch::Contains(id) && Catch::Contains("does not parse"));
+}
+
+TEST_CASE("a logged step's encoding parses as the LoggedStep it stands for", "[unit][store]") {
+  std::string bytes;
+  const std::string record = std::string("an envelope's bytes\0with a zero", 31);
+  store::AppendEventStep(record, -5, bytes);
+  v1::LoggedStep step;
+  REQUIRE(step.ParseFromString(bytes));
+  CHECK(step.now_ms() == -5);
+  REQUIRE(step.step_case() == v1::LoggedStep::kEvent);
+  CHECK(step.event() == record);
+
+  bytes.clear();
+  store::AppendTickStep(1'767'225'600'000, bytes);
+  REQUIRE(step.ParseFromString(bytes));
+  CHECK(step.now_ms() == 1'767'225'600'000);
+  REQUIRE(step.step_case() == v1::LoggedStep::kTickMs);
+  CHECK(step.tick_ms() == 1'767'225'600'000);
+
+  // A record longer than 127 bytes takes a two-byte length.
+  bytes.clear();
+  const std::string long_record(300, 'x');
+  store::AppendEventStep(long_record, 7, bytes);
+  REQUIRE(step.ParseFromString(bytes));
+  CHECK(step.event() == long_record);
 }
