@@ -7,30 +7,27 @@
 namespace creditwatch::store {
 
 namespace {
-// A field's key and a varint, in protobuf's wire format.
-void AppendVarintField(std::string& out, uint32_t field, uint64_t value) {
+// A field's key (number and wire type) and a varint after it, in protobuf's wire format:
+// the varint is the field's value, or the length of a length-delimited one.
+enum WireType : uint32_t { kVarint = 0, kLengthDelimited = 2 };
+void AppendKeyAndVarint(std::string& out, uint32_t field, WireType type, uint64_t value) {
+  using google::protobuf::io::CodedOutputStream;
   uint8_t buf[2 * 10];  // two varints of at most 10 bytes each
-  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(field << 3, buf);
-  end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(value, end);
+  uint8_t* end = CodedOutputStream::WriteVarint32ToArray((field << 3) | type, buf);
+  end = CodedOutputStream::WriteVarint64ToArray(value, end);
   out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(end - buf));
 }
-constexpr uint32_t kLengthDelimited = 2;
 }  // namespace
 
 void AppendEventStep(std::string_view record, int64_t now_ms, std::string& out) {
-  AppendVarintField(out, v1::LoggedStep::kNowMsFieldNumber, static_cast<uint64_t>(now_ms));
-  // The event's key and length: a varint field whose key carries the wire type.
-  uint8_t buf[2 * 10];  // two varints of at most 10 bytes each
-  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
-      (v1::LoggedStep::kEventFieldNumber << 3) | kLengthDelimited, buf);
-  end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(record.size(), end);
-  out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(end - buf));
+  AppendKeyAndVarint(out, v1::LoggedStep::kNowMsFieldNumber, kVarint, static_cast<uint64_t>(now_ms));
+  AppendKeyAndVarint(out, v1::LoggedStep::kEventFieldNumber, kLengthDelimited, record.size());
   out.append(record);
 }
 
 void AppendTickStep(int64_t fire_ms, std::string& out) {
-  AppendVarintField(out, v1::LoggedStep::kNowMsFieldNumber, static_cast<uint64_t>(fire_ms));
-  AppendVarintField(out, v1::LoggedStep::kTickMsFieldNumber, static_cast<uint64_t>(fire_ms));
+  AppendKeyAndVarint(out, v1::LoggedStep::kNowMsFieldNumber, kVarint, static_cast<uint64_t>(fire_ms));
+  AppendKeyAndVarint(out, v1::LoggedStep::kTickMsFieldNumber, kVarint, static_cast<uint64_t>(fire_ms));
 }
 
 Status ReplaySteps(const core::CreditEngine& engine, std::string_view customer_id,

@@ -11,6 +11,7 @@
 
 #include "core/alert_tracker.h"
 #include "core/validation.h"
+#include "store/state_log.h"
 #include "stream/kafka_util.h"
 
 namespace creditwatch::stream {

@@ -28,7 +28,6 @@
 #include "obs/engine_metrics.h"
 #include "store/async_committer.h"
 #include "store/credit_store.h"
-#include "store/state_log.h"
 #include "store/status_board.h"
 #include "stream/batch_pacer.h"
 #include "stream/event_id_set.h"
