@@ -49,13 +49,28 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
             dir / "pipeline.log");
   REQUIRE(p.WaitFor(std::chrono::seconds(600)) == 0);
   const auto f = Figures(dir / "pipeline.log");
-  for (const char* name :
-       {"raw_ceiling_throughput", "engine_throughput", "engine_cpu_per_million_events", "engine_peak_rss",
-        "lookup_floor_p99", "light_order_decision_latency_p99", "light_block_status_lookup_p99",
-        "light_lookup_client_wakeup_p99", "light_engine_cpu", "light_engine_cpu_per_million_events",
-        "ceil50_engine_consumed", "engine_live_max_throughput", "engine_sustained_with_lookups_throughput",
-        "engine50_order_decision_latency_p99", "engine50_block_status_lookup_p99", "events_lost_to_retention",
-        "startup_to_ready", "rss_at_ready", "rss_after_touching_all"}) {
+  for (const char* name : {"raw_ceiling_throughput",
+                           "engine_throughput",
+                           "engine_cpu_per_million_events",
+                           "engine_peak_rss",
+                           "lookup_floor_p99",
+                           "light_order_decision_latency_p99",
+                           "light_block_status_lookup_p99",
+                           "light_lookup_client_wakeup_p99",
+                           "light_engine_cpu",
+                           "light_engine_cpu_per_million_events",
+                           "engine_broker_cpu",
+                           "light_broker_cpu",
+                           "ceil50_broker_cpu",
+                           "ceil50_engine_consumed",
+                           "engine_live_max_throughput",
+                           "engine_sustained_with_lookups_throughput",
+                           "engine50_order_decision_latency_p99",
+                           "engine50_block_status_lookup_p99",
+                           "events_lost_to_retention",
+                           "startup_to_ready",
+                           "rss_at_ready",
+                           "rss_after_touching_all"}) {
     INFO(name);
     REQUIRE(f.count(name) == 1);
     CHECK(f.at(name)["value"].get<double>() >= 0);
@@ -76,6 +91,13 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
   // The engine used CPU while it consumed the light load (at most the machine's cores).
   CHECK(f.at("light_engine_cpu")["value"].get<double>() > 0);
   CHECK(f.at("light_engine_cpu")["value"].get<double>() <= std::thread::hardware_concurrency() + 0.5);
+  // The embedded broker's thread: busy while half the ceiling was offered, and one
+  // thread (other threads of the bench counted in would exceed a core).
+  CHECK(f.at("ceil50_broker_cpu")["value"].get<double>() > 0);
+  for (const char* name : {"engine_broker_cpu", "light_broker_cpu", "ceil50_broker_cpu"}) {
+    INFO(name);
+    CHECK(f.at(name)["value"].get<double>() <= 1.05);
+  }
   std::ifstream md(dir / "table.md");
   std::stringstream table;
   table << md.rdbuf();
