@@ -254,8 +254,8 @@ double StatCpuSeconds(const std::string& path) {
 // CPU seconds of this process's embedded broker thread. The mock cluster serves every
 // client from that one thread, and it finds a fetch's offset by walking the partition's
 // log from its oldest message set: a fetch costs in proportion to the partition's
-// history, and logs of small message sets (live loads, 5 ms lingers) make it the
-// busiest thread on the machine. Reported beside the latency figures it inflates.
+// history, and logs of small message sets (live loads, 5 ms lingers) have it take
+// half a core or more. Reported beside the latency figures, which it inflates.
 double BrokerThreadCpuSeconds() {
   double total = 0;
   std::error_code ec;
