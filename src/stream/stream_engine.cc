@@ -742,9 +742,11 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
     int batch_records = 0;
     if (options_.time_mode == TimeMode::kLive) {
       const int64_t now = wall_ms_();
-      std::set<int32_t> partitions;
-      for (const auto& [key, _] : cursors_) partitions.insert(key.second);
-      for (int32_t p : partitions) {
+      // The deadline index is kept per assigned partition (loaded on assignment, dropped
+      // on revocation); a partition with nothing due costs no call. (A step that added
+      // a partition to the map would not invalidate this iterator.)
+      for (const auto& [p, index] : timers_) {
+        if (index.empty() || index.begin()->first > now) continue;
         if (Status st = FireTimers(p, now, /*exhaustive=*/false); !st.ok()) return st;
       }
     }
