@@ -743,10 +743,8 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
     if (options_.time_mode == TimeMode::kLive) {
       const int64_t now = wall_ms_();
       // The deadline index is kept per assigned partition (loaded on assignment, dropped
-      // on revocation); a partition with nothing due costs no call. (A step that added
-      // a partition to the map would not invalidate this iterator.)
-      for (const auto& [p, index] : timers_) {
-        if (index.empty() || index.begin()->first > now) continue;
+      // on revocation); FireTimers returns at once when nothing is due.
+      for (const auto& [p, _] : timers_) {
         if (Status st = FireTimers(p, now, /*exhaustive=*/false); !st.ok()) return st;
       }
     }
