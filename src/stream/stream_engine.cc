@@ -223,6 +223,14 @@ void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
   // Finish and commit the batch in flight before the partitions go.
   if (Status st = CommitBatch(); !st.ok()) fatal_ = st;
   if (Status st = FinishInFlight(); !st.ok()) fatal_ = st;
+  // Records read ahead from these partitions go too: an assignment reads from the
+  // stored positions again.
+  std::erase_if(ahead_, [&partitions](const Ahead& a) {
+    if (a.msg->err() != RdKafka::ERR_NO_ERROR) return false;
+    return std::any_of(partitions.begin(), partitions.end(), [&a](const RdKafka::TopicPartition* tp) {
+      return tp->partition() == a.msg->partition() && tp->topic() == a.msg->topic_name();
+    });
+  });
   std::set<int32_t> gone;
   for (auto* tp : partitions) {
     cursors_.erase({tp->topic(), tp->partition()});
@@ -230,9 +238,7 @@ void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
     spdlog::info("revoked {}[{}]", tp->topic(), tp->partition());
   }
   for (const auto& [key, _] : cursors_) gone.erase(key.second);
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    it = gone.count(it->second.state.partition()) ? cache_.erase(it) : std::next(it);
-  }
+  cache_.EraseIf([&gone](const CustomerCache::Node& n) { return gone.count(n.value.state.partition()) > 0; });
   for (int32_t p : gone) {
     watermarks_.erase(p);
     timers_.erase(p);
@@ -246,10 +252,13 @@ int64_t StreamEngine::Watermark(int32_t partition) const {
 }
 
 Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cached** out) {
-  auto [it, inserted] = cache_.try_emplace(customer_id);
-  if (inserted) {
-    Cached& c = it->second;
-    c.id = &it->first;
+  const uint64_t hash = CustomerCache::HashOf(customer_id);
+  CustomerCache::Node* node = cache_.Find(customer_id, hash);
+  if (node == nullptr) {
+    auto fresh = std::make_unique<CustomerCache::Node>();
+    fresh->key = customer_id;
+    Cached& c = fresh->value;
+    c.id = &fresh->key;
     bool found = false;
     // No snapshot needed: a customer out of the cache has nothing in the batch in flight.
     Status st = store_.GetCustomer(customer_id, &c.state, &found);
@@ -263,18 +272,16 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
       }
       c.logged_seq = c.state.step_seq();
     }
-    if (!st.ok()) {
-      cache_.erase(it);
-      return st;
-    }
+    if (!st.ok()) return st;
     if (!found) c.state.set_partition(partition);
     c.stored_timer_ms = c.state.timer_ms();
     c.published_block_version = c.state.block_version();
     c.published_release_until_ms = c.state.release_until_ms();
+    node = cache_.Insert(std::move(fresh), hash);
   }
-  it->second.handoff.Settle();
-  it->second.touched = batch_no_;
-  *out = &it->second;
+  node->value.handoff.Settle();
+  node->value.touched = batch_no_;
+  *out = &node->value;
   return Status::Ok();
 }
 
@@ -445,6 +452,31 @@ const StreamEngine::Input& StreamEngine::InputOf(RdKafka::Message& msg) {
     input_.watermark = &watermarks_[msg.partition()];
   }
   return input_;
+}
+
+std::unique_ptr<RdKafka::Message> StreamEngine::NextMessage(int timeout_ms) {
+  std::unique_ptr<RdKafka::Message> msg;
+  if (ahead_.empty()) {
+    msg.reset(consumer_->consume(timeout_ms));
+  } else {
+    msg = std::move(ahead_.front().msg);
+    ahead_.pop_front();
+  }
+  if (msg->err() != RdKafka::ERR_NO_ERROR) return msg;
+  while (ahead_.size() < kReadAhead) {
+    std::unique_ptr<RdKafka::Message> next(consumer_->consume(0));
+    if (next->err() == RdKafka::ERR__TIMED_OUT) break;
+    const bool record = next->err() == RdKafka::ERR_NO_ERROR;
+    const uint64_t hash =
+        record ? CustomerCache::HashOf({static_cast<const char*>(next->key_pointer()), next->key_len()}) : 0;
+    if (record) cache_.Prefetch(hash);
+    ahead_.push_back({std::move(next), hash});
+    if (!record) break;  // an event in the stream: handled in its turn
+  }
+  // The slot of the next record was fetched while this one was read: fetch its node (the
+  // key and the head of the customer's state) while this one is handled.
+  if (!ahead_.empty()) cache_.PrefetchNode(ahead_.front().key_hash, 4);
+  return msg;
 }
 
 Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
@@ -674,9 +706,9 @@ Status StreamEngine::CommitBatch() {
   ++batch_no_;
   // Bounded memory: drop the customers not used in the last batches (all are clean now).
   if (cache_.size() > options_.cache_customers) {
-    for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > options_.cache_customers * 3 / 4;) {
-      it = it->second.touched + 1 < batch_no_ ? cache_.erase(it) : std::next(it);
-    }
+    const uint64_t batch_no = batch_no_;
+    cache_.EraseIf([batch_no](const CustomerCache::Node& n) { return n.value.touched + 1 < batch_no; },
+                   options_.cache_customers * 3 / 4);
   }
   metrics_.outbox_depth.Set(static_cast<double>(outbox_depth_));
   metrics_.status_board_customers.Set(static_cast<double>(board_.size()));
@@ -763,7 +795,7 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
       // While a batch is being written, wait briefly so its outputs go out soon after.
       const int timeout = i > 0 ? dry_timeout : committer_->InFlight() ? 1 : options_.poll_timeout_ms;
       dry_timeout = 0;
-      std::unique_ptr<RdKafka::Message> msg(consumer_->consume(timeout));
+      std::unique_ptr<RdKafka::Message> msg = NextMessage(timeout);
       if (i == 0) batch_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(pacer_.cap_ms());
       const ErrorClass cls = Classify(msg->err());
       if (cls == ErrorClass::kNone) {
@@ -809,6 +841,7 @@ Status StreamEngine::Run(const std::atomic<bool>& stop) {
   if (!drained) spdlog::warn("{} outputs not acknowledged yet; they stay in the outbox", drainer_->InFlight());
   if (Status st = CommitBatch(); !st.ok()) return st;
   if (Status st = FinishInFlight(); !st.ok()) return st;
+  ahead_.clear();  // not applied: read again after a restart
   consumer_->close();
   consumer_.reset();
   ready_ = false;

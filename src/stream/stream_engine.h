@@ -13,13 +13,13 @@
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -31,6 +31,7 @@
 #include "store/status_board.h"
 #include "stream/batch_pacer.h"
 #include "stream/event_id_set.h"
+#include "stream/node_index.h"
 #include "stream/outbox_drainer.h"
 #include "stream/stream_options.h"
 
@@ -60,7 +61,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
 
  private:
   struct Cached {
-    const std::string* id = nullptr;  // the cache key (node-based map: stable until erased)
+    const std::string* id = nullptr;  // the cache key (in the same node: stable until erased)
     v1::CustomerState state;
     bool dirty = false;
     uint64_t touched = 0;         // batch number of the last use
@@ -101,6 +102,10 @@ class StreamEngine : public RdKafka::RebalanceCb {
   };
   const Input& InputOf(RdKafka::Message& msg);
   Status ProcessMessage(RdKafka::Message& msg);
+  // The next record or consumer event, waiting up to timeout_ms when none was read
+  // ahead. After a record, reads up to kReadAhead more without waiting and starts
+  // fetching their customers' cache entries from memory.
+  std::unique_ptr<RdKafka::Message> NextMessage(int timeout_ms);
   Status FireTimers(int32_t partition, int64_t now_ms, bool exhaustive);
   Status LoadTimers(int32_t partition);
   Status Load(const std::string& customer_id, int32_t partition, Cached** out);
@@ -130,13 +135,18 @@ class StreamEngine : public RdKafka::RebalanceCb {
 
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<OutboxDrainer> drainer_;
-
-  // A hasher that libstdc++ deems fast, so nodes do not store the hash: a stored hash
-  // sits behind the whole customer state, one more cache miss per lookup.
-  struct IdHash {
-    size_t operator()(const std::string& id) const noexcept { return std::hash<std::string_view>{}(id); }
+  // Records read ahead of their turn (declared after the consumer: destroyed before it),
+  // with the hash of their key, so each customer's cache entry is on its way from memory
+  // while the records before it are handled.
+  struct Ahead {
+    std::unique_ptr<RdKafka::Message> msg;
+    uint64_t key_hash;
   };
-  std::unordered_map<std::string, Cached, IdHash> cache_;
+  static constexpr size_t kReadAhead = 2;
+  std::deque<Ahead> ahead_;
+
+  using CustomerCache = NodeIndex<Cached>;
+  CustomerCache cache_;
   // A changed customer and the first 8 bytes of its id, big-endian: sorting by them
   // reads each id only on a tie (an id lives in its map node: a cache miss).
   struct Dirty {

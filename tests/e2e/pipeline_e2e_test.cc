@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -174,6 +175,36 @@ TEST_CASE("e2e: a history covering every rule yields exactly the expected output
       cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
       std::chrono::seconds(90));
   CheckOutputs(outs, ref);
+  INFO(engine.Log());
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+  CheckStates(cluster.DataDir("engine"), ref);
+}
+
+TEST_CASE("e2e: a customer cache smaller than the customers reloads evicted states exactly", "[e2e][pipeline]") {
+  E2eCluster cluster(4);
+  // Batches of at most 50 records and room for 20 customers: customers leave the cache
+  // batch after batch and come back from RocksDB (checkpoint and logged steps).
+  const std::string cfg = cluster.WriteConfig("engine", "event_time", "  max_batch: 50\n  cache_customers: 20\n");
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
+  creditwatch::workload::WorkloadOptions wo;
+  wo.customers = 200;
+  creditwatch::workload::WorkloadGenerator gen(wo);
+  ProduceWorkload(producer, gen, 6000);
+  REQUIRE(producer.failed() == 0);
+
+  const ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
+  const auto outs = ReadOutputs(
+      cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
+      std::chrono::seconds(90));
+  CheckOutputs(outs, ref);
+  // Evicted customers were read back with steps logged after their checkpoint.
+  auto http = HttpClientOf(engine);
+  auto metrics = http.Get("/metrics");
+  REQUIRE(metrics);
+  std::smatch m;
+  REQUIRE(std::regex_search(metrics->body, m, std::regex(R"(creditwatch_state_steps_replayed_total (\d+))")));
+  CHECK(std::stoll(m[1]) > 0);
   INFO(engine.Log());
   REQUIRE(engine.Kill(SIGTERM) == 0);
   CheckStates(cluster.DataDir("engine"), ref);
