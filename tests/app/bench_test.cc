@@ -52,6 +52,8 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
   for (const char* name : {"raw_ceiling_throughput",
                            "engine_throughput",
                            "engine_cpu_per_million_events",
+                           "engine_loop_cpu_per_million_events",
+                           "engine_commit_cpu_per_million_events",
                            "engine_peak_rss",
                            "lookup_floor_p99",
                            "light_order_decision_latency_p99",
@@ -80,6 +82,12 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
   const double engine = f.at("engine_throughput")["value"].get<double>();
   CHECK(engine > 0);
   CHECK(f.at("engine_throughput")["ratio_to_raw_ceiling"].get<double>() == Approx(engine / ceiling).margin(0.001));
+  // The loop's and the committing thread's CPU are parts of the process's (within two
+  // clock ticks of slack over the 20,000 events): another thread counted in would break it.
+  const double loop = f.at("engine_loop_cpu_per_million_events")["value"].get<double>();
+  const double commit = f.at("engine_commit_cpu_per_million_events")["value"].get<double>();
+  CHECK(loop > 0);
+  CHECK(loop + commit <= f.at("engine_cpu_per_million_events")["value"].get<double>() + 1.0);
   // Decisions were measured: latencies are positive, and the engine became ready.
   CHECK(f.at("light_order_decision_latency_p99")["value"].get<double>() > 0);
   CHECK(f.at("startup_to_ready")["value"].get<double>() > 0);
