@@ -64,16 +64,22 @@ std::map<std::string, std::pair<std::string, std::string>> ReadAll(const std::st
   return out;
 }
 
-}  // namespace
-
-TEST_CASE("a delivery that fails is read back from the outbox and sent again", "[integration][stream]") {
+// An embedded broker with the output topics, `so` pointed at it.
+std::unique_ptr<stream::EmbeddedBroker> StartBroker(int partitions, stream::StreamOptions& so) {
   stream::BrokerOptions bo;
-  bo.partitions = 2;
-  stream::StreamOptions so;
+  bo.partitions = partitions;
   bo.topics = {so.topics.alerts, so.topics.block_status, so.topics.order_decisions, so.topics.dead_letter};
   std::unique_ptr<stream::EmbeddedBroker> broker;
   REQUIRE(stream::EmbeddedBroker::Start(bo, &broker).ok());
   so.kafka = {{"bootstrap.servers", broker->bootstraps()}};
+  return broker;
+}
+
+}  // namespace
+
+TEST_CASE("a delivery that fails is read back from the outbox and sent again", "[integration][stream]") {
+  stream::StreamOptions so;
+  const auto broker = StartBroker(2, so);
   so.kafka_producer = {{"message.timeout.ms", "1500"}};
 
   TempStore t;
@@ -129,13 +135,8 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
 }
 
 TEST_CASE("records sent from one thread while another polls are each acknowledged once", "[integration][stream]") {
-  stream::BrokerOptions bo;
-  bo.partitions = 4;
   stream::StreamOptions so;
-  bo.topics = {so.topics.alerts, so.topics.block_status, so.topics.order_decisions, so.topics.dead_letter};
-  std::unique_ptr<stream::EmbeddedBroker> broker;
-  REQUIRE(stream::EmbeddedBroker::Start(bo, &broker).ok());
-  so.kafka = {{"bootstrap.servers", broker->bootstraps()}};
+  const auto broker = StartBroker(4, so);
   TempStore t;
   obs::EngineMetrics metrics;
   std::unique_ptr<stream::OutboxDrainer> drainer;
