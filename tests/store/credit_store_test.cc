@@ -395,3 +395,45 @@ TEST_CASE("deferred states committed on the committing thread while the loop set
     }
   }
 }
+
+TEST_CASE("typed outputs handed to a batch are stored encoded, as the producer sends them", "[integration][store]") {
+  TempStore t;
+  store::StoreBatch::OutboxList list(3);
+  v1::Alert alert;
+  alert.set_customer_id("C-1");
+  alert.set_output_id("C-1/OVER_LIMIT/1/1-firing");
+  alert.set_rule(v1::OVER_LIMIT);
+  list[0] = {1, {}};
+  list[0].second.set_kind(v1::OutboxRecord::ALERT);
+  *list[0].second.mutable_alert() = alert;
+  v1::OrderDecision decision;
+  decision.set_customer_id("C-2");
+  decision.set_output_id("C-2/order/O-1/1/APPROVED");
+  decision.set_decision(v1::OrderDecision::APPROVED);
+  list[1] = {2, {}};
+  *list[1].second.mutable_order_decision() = decision;
+  // A record with its bytes already (a dead letter) is stored as it is.
+  list[2] = {3, {}};
+  list[2].second.set_key("raw-key");
+  list[2].second.set_value("raw bytes");
+  list[2].second.set_output_id("dead-letter/t/0/7");
+
+  store::StoreBatch b(*t.db);
+  b.PutOutboxDeferred(&list);
+  REQUIRE(t.db->Commit(b).ok());
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
+  REQUIRE(t.db->ScanOutbox(0, 10, &page).ok());
+  REQUIRE(page.size() == 3);
+  CHECK(page[0].second.key() == "C-1");
+  CHECK(page[0].second.output_id() == alert.output_id());
+  CHECK(page[0].second.value() == alert.SerializeAsString());
+  CHECK(page[1].second.key() == "C-2");
+  CHECK(page[1].second.value() == decision.SerializeAsString());
+  CHECK(page[2].second.value() == "raw bytes");
+  CHECK(page[2].second.key() == "raw-key");
+  for (const auto& [seq, rec] : page) CHECK(rec.output_case() == v1::OutboxRecord::OUTPUT_NOT_SET);
+  // The in-memory records, which the producer reads after the commit, are encoded too.
+  CHECK(list[0].second.value() == alert.SerializeAsString());
+  CHECK(list[1].second.output_id() == decision.output_id());
+  CHECK(list[0].second.output_case() == v1::OutboxRecord::OUTPUT_NOT_SET);
+}
