@@ -228,25 +228,6 @@ void StoreBatch::WriteEventIds() {
 void StoreBatch::PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos) {
   wb_->Put(store_.cfs_[kCfPositions], PositionKey(topic, partition), pos.SerializeAsString()).PermitUncheckedError();
 }
-namespace {
-template <typename Output>
-void EncodeFrom(const Output& output, v1::OutboxRecord& record) {
-  record.set_key(output.customer_id());
-  record.set_output_id(output.output_id());
-  output.SerializeToString(record.mutable_value());
-}
-}  // namespace
-
-void EncodeOutput(v1::OutboxRecord& record) {
-  switch (record.output_case()) {
-    case v1::OutboxRecord::kAlert: EncodeFrom(record.alert(), record); break;
-    case v1::OutboxRecord::kBlockStatus: EncodeFrom(record.block_status(), record); break;
-    case v1::OutboxRecord::kOrderDecision: EncodeFrom(record.order_decision(), record); break;
-    case v1::OutboxRecord::OUTPUT_NOT_SET: return;
-  }
-  record.clear_output();
-}
-
 void StoreBatch::PutOutbox(uint64_t seq, const v1::OutboxRecord& record) {
   scratch_.clear();
   record.SerializeToString(&scratch_);
@@ -254,10 +235,7 @@ void StoreBatch::PutOutbox(uint64_t seq, const v1::OutboxRecord& record) {
 }
 void StoreBatch::WriteDeferredOutbox() {
   if (deferred_outbox_ == nullptr) return;
-  for (auto& [seq, record] : *deferred_outbox_) {
-    EncodeOutput(record);
-    PutOutbox(seq, record);
-  }
+  for (const auto& [seq, record] : *deferred_outbox_) PutOutbox(seq, record);
   deferred_outbox_ = nullptr;
 }
 void StoreBatch::WriteDeferredSteps() {

@@ -92,10 +92,6 @@ struct DeferredState {
   std::atomic<bool> ready{false};
 };
 
-// An outbox record whose output is still typed (OutboxRecord.output) gets its key, value
-// (the output's encoding) and output_id from it, and drops it. Others are left as is.
-void EncodeOutput(v1::OutboxRecord& record);
-
 // The writes of one poll batch, applied atomically by CreditStore::Commit.
 class StoreBatch {
  public:
@@ -127,11 +123,10 @@ class StoreBatch {
   void PutEventId(std::string_view event_id, int64_t event_time_ms, int64_t now_ms);
   void PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos);
   void PutOutbox(uint64_t seq, const v1::OutboxRecord& record);
-  // Outbox records serialized at commit (on the committing thread), their typed outputs
-  // encoded first (EncodeOutput). `records` belongs to the commit until it has returned;
-  // one list per batch.
+  // Outbox records serialized at commit (on the committing thread). `records` must stay
+  // unchanged until the commit has returned; one list per batch.
   using OutboxList = std::vector<std::pair<uint64_t, v1::OutboxRecord>>;
-  void PutOutboxDeferred(OutboxList* records) { deferred_outbox_ = records; }
+  void PutOutboxDeferred(const OutboxList* records) { deferred_outbox_ = records; }
   void DeleteOutbox(uint64_t seq);
   // Deletes the records from `from_seq` up to, not including, `to_seq` with one range
   // tombstone: one memtable insert instead of one per record.
@@ -166,7 +161,7 @@ class StoreBatch {
   std::vector<PendingEventId> event_ids_;
   std::string event_id_bytes_;
   std::deque<DeferredState> deferred_;  // stable addresses: handoffs point at them
-  OutboxList* deferred_outbox_ = nullptr;
+  const OutboxList* deferred_outbox_ = nullptr;
   const StepWrites* deferred_steps_ = nullptr;
 };
 

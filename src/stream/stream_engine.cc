@@ -325,34 +325,30 @@ void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
   ++batch_ops_;
 }
 
-v1::OutboxRecord& StreamEngine::EnqueueOutput(v1::OutboxRecord::Kind kind, int64_t cause_time_ms) {
-  const uint64_t seq = next_seq_++;
-  v1::OutboxRecord& rec = batch_outbox_.emplace_back(seq, v1::OutboxRecord()).second;
-  rec.set_kind(kind);
-  rec.set_event_time_ms(cause_time_ms);
-  rec.set_created_ms(wall_ms_());
-  ++outbox_depth_;
-  ++batch_ops_;
-  return rec;
-}
-
 void StreamEngine::Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value,
                            const std::string& output_id, int64_t cause_time_ms,
                            std::vector<std::pair<std::string, std::string>> headers) {
-  v1::OutboxRecord& rec = EnqueueOutput(kind, cause_time_ms);
+  v1::OutboxRecord rec;
+  rec.set_kind(kind);
   rec.set_key(key);
   rec.set_value(std::move(value));
   rec.set_output_id(output_id);
+  rec.set_event_time_ms(cause_time_ms);
+  rec.set_created_ms(wall_ms_());
   for (auto& [hk, hv] : headers) {
     auto* h = rec.add_headers();
     h->set_key(hk);
     h->set_value(hv);
   }
+  const uint64_t seq = next_seq_++;
+  batch_outbox_.emplace_back(seq, std::move(rec));  // serialized into the batch at commit
+  ++outbox_depth_;
+  ++batch_ops_;
 }
 
-void StreamEngine::Emit(core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms) {
-  // Each output moves into its outbox record as it is; the committing thread encodes it.
-  for (auto& a : out.alerts) {
+void StreamEngine::Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after,
+                        int64_t cause_time_ms) {
+  for (const auto& a : out.alerts) {
     if (a.status() == v1::Alert::FIRING) {
       metrics_.AlertsFired(v1::Rule_Name(a.rule()), core::SeverityName(a.severity())).Increment();
       if (a.output_id().ends_with("/1-firing")) ++active_alerts_[a.rule()];  // a new episode
@@ -360,14 +356,14 @@ void StreamEngine::Emit(core::StepOutputs& out, bool was_hold, const v1::Custome
       metrics_.AlertsResolved(v1::Rule_Name(a.rule())).Increment();
       --active_alerts_[a.rule()];
     }
-    *EnqueueOutput(v1::OutboxRecord::ALERT, cause_time_ms).mutable_alert() = std::move(a);
+    Enqueue(v1::OutboxRecord::ALERT, a.customer_id(), a.SerializeAsString(), a.output_id(), cause_time_ms);
   }
-  for (auto& b : out.blocks) {
-    *EnqueueOutput(v1::OutboxRecord::BLOCK_STATUS, cause_time_ms).mutable_block_status() = std::move(b);
+  for (const auto& b : out.blocks) {
+    Enqueue(v1::OutboxRecord::BLOCK_STATUS, b.customer_id(), b.SerializeAsString(), b.output_id(), cause_time_ms);
   }
-  for (auto& d : out.decisions) {
+  for (const auto& d : out.decisions) {
     metrics_.Orders(v1::OrderDecision::Decision_Name(d.decision())).Increment();
-    *EnqueueOutput(v1::OutboxRecord::ORDER_DECISION, cause_time_ms).mutable_order_decision() = std::move(d);
+    Enqueue(v1::OutboxRecord::ORDER_DECISION, d.customer_id(), d.SerializeAsString(), d.output_id(), cause_time_ms);
   }
   const bool is_hold = after.block_status() == v1::BlockStatus::HOLD;
   if (is_hold != was_hold) on_hold_ += is_hold ? 1 : -1;

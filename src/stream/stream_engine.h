@@ -114,10 +114,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   // Logs the step just applied to `c`: its encoding is step_bytes_ from `step_start` on.
   void LogStep(Cached& c, size_t step_start);
   void WriteDirty();
-  // Moves the step's outputs into the batch's outbox.
-  void Emit(core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms);
-  // A new outbox record of the batch (serialized at commit), to be filled in.
-  v1::OutboxRecord& EnqueueOutput(v1::OutboxRecord::Kind kind, int64_t cause_time_ms);
+  void Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms);
   void Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value, const std::string& output_id,
                int64_t cause_time_ms, std::vector<std::pair<std::string, std::string>> headers = {});
   void DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail);
