@@ -62,11 +62,7 @@ const std::string& OutboxDrainer::TopicOf(v1::OutboxRecord::Kind kind) const {
 }
 
 void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) {
-  {
-    // Before producing: the delivery report may be served at once, on another thread.
-    std::lock_guard<std::mutex> lock(mu_);
-    pending_[seq] = Unacked{record.kind(), record.event_time_ms()};
-  }
+  pending_[seq] = Unacked{record.kind(), record.event_time_ms()};
   Produce(seq, record);
 }
 
@@ -89,7 +85,6 @@ bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
     }
     metrics_->produce_errors.Increment();
     spdlog::error("producing output {} to {}: {}", r.output_id(), TopicOf(r.kind()), RdKafka::err2str(err));
-    std::lock_guard<std::mutex> lock(mu_);
     failed_.push_back(seq);
     return false;
   }
@@ -97,7 +92,6 @@ bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
 
 void OutboxDrainer::dr_cb(RdKafka::Message& message) {
   const auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
-  std::lock_guard<std::mutex> lock(mu_);
   auto it = pending_.find(seq);
   if (it == pending_.end()) return;
   if (message.err() != RdKafka::ERR_NO_ERROR) {
@@ -119,21 +113,14 @@ void OutboxDrainer::dr_cb(RdKafka::Message& message) {
 
 void OutboxDrainer::Poll() {
   producer_->poll(0);
+  if (failed_.empty()) return;
   std::vector<uint64_t> retry;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (failed_.empty()) return;
-    retry.swap(failed_);
-  }
+  retry.swap(failed_);
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
   for (uint64_t seq : retry) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (pending_.count(seq) == 0) continue;
-    }
+    if (pending_.count(seq) == 0) continue;
     if (Status st = store_->ScanOutbox(seq, 1, &page); !st.ok() || page.empty() || page[0].first != seq) {
       spdlog::error("outbox record {} cannot be read back for a retry: {}", seq, st.ok() ? "it is gone" : st.message());
-      std::lock_guard<std::mutex> lock(mu_);
       pending_.erase(seq);
       continue;
     }
@@ -142,7 +129,6 @@ void OutboxDrainer::Poll() {
 }
 
 std::vector<uint64_t> OutboxDrainer::TakeAcked() {
-  std::lock_guard<std::mutex> lock(mu_);
   std::vector<uint64_t> out;
   out.swap(acked_);
   acked_.reserve(out.capacity());
@@ -151,11 +137,11 @@ std::vector<uint64_t> OutboxDrainer::TakeAcked() {
 
 bool OutboxDrainer::Drain(int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (InFlight() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (!pending_.empty() && std::chrono::steady_clock::now() < deadline) {
     Poll();
     producer_->poll(20);
   }
-  return InFlight() == 0;
+  return pending_.empty();
 }
 
 }  // namespace creditwatch::stream

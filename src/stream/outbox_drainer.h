@@ -2,9 +2,8 @@
 // reports which the broker acknowledged, so the engine deletes them in its next batch.
 // A record whose delivery fails is read back from the outbox and produced again; only
 // its kind and cause time stay in memory while it is in flight. Every record carries
-// the headers creditwatch.output_id and creditwatch.kind. Thread-safety: Send may run
-// on one thread (the engine's committing thread, right after the commit) while another
-// (the engine loop) calls the rest; delivery reports are served by Poll().
+// the headers creditwatch.output_id and creditwatch.kind. Not thread-safe: used by the
+// engine loop only; delivery reports are served by Poll().
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -12,7 +11,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -37,10 +35,7 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   void Poll();
   // Sequence numbers acknowledged since the last call.
   std::vector<uint64_t> TakeAcked();
-  size_t InFlight() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return pending_.size();
-  }
+  size_t InFlight() const { return pending_.size(); }
   // Polls until nothing is in flight or the timeout passes. True when drained.
   bool Drain(int timeout_ms);
 
@@ -64,7 +59,6 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   std::function<int64_t()> wall_ms_;
   const store::CreditStore* store_;
   std::unique_ptr<RdKafka::Producer> producer_;
-  mutable std::mutex mu_;                          // guards the three below
   std::unordered_map<uint64_t, Unacked> pending_;  // by seq
   std::vector<uint64_t> acked_;
   std::vector<uint64_t> failed_;

@@ -700,11 +700,7 @@ Status StreamEngine::CommitBatch() {
   step_bytes_->clear();
   std::swap(inflight_event_ids_, batch_event_ids_);
   inflight_views_.swap(batch_views_);
-  // The outputs go to the producer on the committing thread as soon as they are durable,
-  // which takes that work off the loop.
-  committer_->Submit(inflight_batch_.get(), [this] {
-    for (const auto& [seq, rec] : inflight_outbox_) drainer_->Send(seq, rec);
-  });
+  committer_->Submit(inflight_batch_.get());
   metrics_.batches.Increment();
   batch_ops_ = 0;
   ++batch_no_;
@@ -727,7 +723,8 @@ Status StreamEngine::FinishInFlight() {
     (*it)->handoff.Help();
   }
   inflight_dirty_.clear();
-  if (Status st = committer_->Wait(); !st.ok()) return st;  // its outputs are sent
+  if (Status st = committer_->Wait(); !st.ok()) return st;
+  for (const auto& [seq, rec] : inflight_outbox_) drainer_->Send(seq, rec);
   for (const BoardUpdate& u : inflight_views_) {
     if (u.changed) {
       board_.Publish(u.customer_id, u.view);

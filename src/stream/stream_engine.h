@@ -120,8 +120,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   void DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail);
   void DeleteAcked(std::vector<uint64_t>& acked);  // sorts `acked`
   Status CommitBatch();
-  // Waits for the batch in flight (whose outputs the committing thread has handed to the
-  // producer) and publishes its block statuses.
+  // Waits for the batch in flight and hands its outputs to the producer.
   Status FinishInFlight();
   void Periodic();
   void OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);

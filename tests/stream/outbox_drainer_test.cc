@@ -4,7 +4,6 @@
 // clang-format on
 #include <librdkafka/rdkafkacpp.h>
 
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -132,38 +131,4 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
     CHECK(got.at(id).first == "alert");
     CHECK(got.at(id).second == "alert bytes of " + id);
   }
-}
-
-TEST_CASE("records sent from one thread while another polls are each acknowledged once", "[integration][stream]") {
-  stream::StreamOptions so;
-  const auto broker = StartBroker(4, so);
-  TempStore t;
-  obs::EngineMetrics metrics;
-  std::unique_ptr<stream::OutboxDrainer> drainer;
-  REQUIRE(stream::OutboxDrainer::Create(
-              so, &metrics, [] { return int64_t{1000}; }, t.db.get(), &drainer)
-              .ok());
-
-  // As in the engine: the committing thread sends, the loop polls and takes the acks.
-  constexpr uint64_t kRecords = 5000;
-  std::atomic<bool> sent{false};
-  std::thread sender([&] {
-    for (uint64_t seq = 1; seq <= kRecords; ++seq) {
-      drainer->Send(seq, Alert("C-" + std::to_string(seq % 97), "C/OVER_LIMIT/" + std::to_string(seq) + "-firing"));
-    }
-    sent = true;
-  });
-  std::multiset<uint64_t> acked;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while ((!sent || acked.size() < kRecords) && std::chrono::steady_clock::now() < deadline) {
-    drainer->Poll();
-    for (uint64_t seq : drainer->TakeAcked()) acked.insert(seq);
-  }
-  sender.join();
-  REQUIRE(acked.size() == kRecords);
-  CHECK(std::set<uint64_t>(acked.begin(), acked.end()).size() == kRecords);
-  CHECK(*acked.begin() == 1);
-  CHECK(*acked.rbegin() == kRecords);
-  CHECK(drainer->InFlight() == 0);
-  CHECK(metrics.Sum("creditwatch_outputs_produced_total", "kind", "alert") == static_cast<double>(kRecords));
 }
