@@ -77,16 +77,16 @@ class NodeIndex {
   }
 
   // Erases (and destroys) every node for which pred(const Node&) holds; returns how many.
-  // `keep_at_least`: stops erasing once only that many nodes are left.
+  // Whatever it keeps, the slots stay a plain linear-probing table of the survivors.
   template <typename Pred>
-  size_t EraseIf(Pred&& pred, size_t keep_at_least = 0) {
+  size_t EraseIf(Pred&& pred) {
     std::vector<Slot> old;
     old.swap(slots_);
     slots_.assign(old.size(), Slot{});
     const size_t before = size_;
     for (Slot& s : old) {
       if (s.node == nullptr) continue;
-      if (size_ > keep_at_least && pred(static_cast<const Node&>(*s.node))) {
+      if (pred(static_cast<const Node&>(*s.node))) {
         delete s.node;
         --size_;
       } else {
@@ -94,6 +94,14 @@ class NodeIndex {
       }
     }
     return before - size_;
+  }
+
+  // Calls f(const Node&) for every node, in no particular order.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& s : slots_) {
+      if (s.node != nullptr) f(static_cast<const Node&>(*s.node));
+    }
   }
 
   size_t size() const { return size_; }

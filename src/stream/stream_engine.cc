@@ -704,15 +704,27 @@ Status StreamEngine::CommitBatch() {
   metrics_.batches.Increment();
   batch_ops_ = 0;
   ++batch_no_;
-  // Bounded memory: drop the customers not used in the last batches (all are clean now).
-  if (cache_.size() > options_.cache_customers) {
-    const uint64_t batch_no = batch_no_;
-    cache_.EraseIf([batch_no](const CustomerCache::Node& n) { return n.value.touched + 1 < batch_no; },
-                   options_.cache_customers * 3 / 4);
-  }
+  if (cache_.size() > options_.cache_customers) EvictCustomers();
   metrics_.outbox_depth.Set(static_cast<double>(outbox_depth_));
   metrics_.status_board_customers.Set(static_cast<double>(board_.size()));
   return Status::Ok();
+}
+
+// Bounded memory: to three quarters of the bound or below, least recently used first (by
+// batch), never a customer of the batch in flight. Choosing by slot position instead
+// would leave the survivors crowded at one end of the cache's slots, and its probes long.
+void StreamEngine::EvictCustomers() {
+  const size_t target = options_.cache_customers * 3 / 4;
+  std::vector<uint64_t> touched;
+  touched.reserve(cache_.size());
+  cache_.ForEach([&touched](const CustomerCache::Node& n) { touched.push_back(n.value.touched); });
+  // Every customer used before the `excess`-th oldest's batch goes, that batch too: the
+  // whole batch or none, so what stays does not depend on where customers sit.
+  const size_t excess = cache_.size() - target;
+  std::nth_element(touched.begin(), touched.begin() + static_cast<std::ptrdiff_t>(excess - 1), touched.end());
+  // All are clean now except the batch in flight's (touched == batch_no_ - 1).
+  const uint64_t cutoff = std::min(touched[excess - 1] + 1, batch_no_ - 1);
+  cache_.EraseIf([cutoff](const CustomerCache::Node& n) { return n.value.touched < cutoff; });
 }
 
 Status StreamEngine::FinishInFlight() {

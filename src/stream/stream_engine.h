@@ -120,6 +120,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   void DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail);
   void DeleteAcked(std::vector<uint64_t>& acked);  // sorts `acked`
   Status CommitBatch();
+  void EvictCustomers();
   // Waits for the batch in flight and hands its outputs to the producer.
   Status FinishInFlight();
   void Periodic();

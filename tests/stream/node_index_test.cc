@@ -60,15 +60,24 @@ TEST_CASE("node index: nodes stay put through growth, and agree with std::map th
       if (index.Find(key) != nullptr) continue;
       ref[key] = Add(index, key, static_cast<int>(x >> 60));
     }
-    // Bulk erasure with a floor, as the cache's eviction does.
-    const size_t floor = ref.size() / 2;
-    const size_t erased = index.EraseIf([](const auto& n) { return n.value % 2 == 0; }, floor);
+    // Bulk erasure, as the cache's eviction does; ForEach sees exactly the nodes.
+    size_t even = 0;
     for (auto it = ref.begin(); it != ref.end();) {
-      it = index.Find(it->first) == nullptr ? ref.erase(it) : std::next(it);
+      if (it->second->value % 2 == 0) {
+        ++even;
+        it = ref.erase(it);
+      } else {
+        ++it;
+      }
     }
+    CHECK(index.EraseIf([](const auto& n) { return n.value % 2 == 0; }) == even);
     CHECK(index.size() == ref.size());
-    CHECK(index.size() >= floor);
-    CHECK(erased > 0);
+    size_t seen = 0;
+    index.ForEach([&](const auto& n) {
+      ++seen;
+      CHECK(ref.at(n.key) == &n);
+    });
+    CHECK(seen == ref.size());
     for (const auto& [key, node] : ref) {
       REQUIRE(index.Find(key) == node);  // the same node, never moved
       CHECK(node->key == key);
