@@ -151,6 +151,22 @@ std::set<int> RulesOf(const ReferenceResult& ref) {
   return rules;
 }
 
+// Produces `events` of a workload over `customers`, waits until the engine's outputs
+// cover an independent reference run's, and checks them exactly. Returns the reference.
+ReferenceResult ProduceAndCheckOutputs(E2eCluster& cluster, TestProducer& producer, int customers, int events) {
+  creditwatch::workload::WorkloadOptions wo;
+  wo.customers = customers;
+  creditwatch::workload::WorkloadGenerator gen(wo);
+  ProduceWorkload(producer, gen, events);
+  REQUIRE(producer.failed() == 0);
+  ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
+  const auto outs = ReadOutputs(
+      cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
+      std::chrono::seconds(90));
+  CheckOutputs(outs, ref);
+  return ref;
+}
+
 }  // namespace
 
 TEST_CASE("e2e: a history covering every rule yields exactly the expected outputs and states", "[e2e][pipeline]") {
@@ -163,18 +179,8 @@ TEST_CASE("e2e: a history covering every rule yields exactly the expected output
   Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
 
   TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
-  creditwatch::workload::WorkloadOptions wo;
-  wo.customers = 200;
-  creditwatch::workload::WorkloadGenerator gen(wo);
-  ProduceWorkload(producer, gen, 12000);
-  REQUIRE(producer.failed() == 0);
-
-  const ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
+  const ReferenceResult ref = ProduceAndCheckOutputs(cluster, producer, 200, 12000);
   REQUIRE(RulesOf(ref).size() == 7);  // the history exercises every rule
-  const auto outs = ReadOutputs(
-      cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
-      std::chrono::seconds(90));
-  CheckOutputs(outs, ref);
   INFO(engine.Log());
   REQUIRE(engine.Kill(SIGTERM) == 0);
   CheckStates(cluster.DataDir("engine"), ref);
@@ -187,17 +193,7 @@ TEST_CASE("e2e: a customer cache smaller than the customers reloads evicted stat
   const std::string cfg = cluster.WriteConfig("engine", "event_time", "  max_batch: 50\n  cache_customers: 20\n");
   Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
   TestProducer producer(cluster.bootstrap(), kInput, cluster.partitions());
-  creditwatch::workload::WorkloadOptions wo;
-  wo.customers = 200;
-  creditwatch::workload::WorkloadGenerator gen(wo);
-  ProduceWorkload(producer, gen, 6000);
-  REQUIRE(producer.failed() == 0);
-
-  const ReferenceResult ref = ReferenceRun(producer.Records(), kInput);
-  const auto outs = ReadOutputs(
-      cluster.bootstrap(), cluster.partitions(), [&](const auto& recs) { return Covers(recs, ref); },
-      std::chrono::seconds(90));
-  CheckOutputs(outs, ref);
+  const ReferenceResult ref = ProduceAndCheckOutputs(cluster, producer, 200, 6000);
   // Evicted customers were read back with steps logged after their checkpoint.
   auto http = HttpClientOf(engine);
   auto metrics = http.Get("/metrics");
