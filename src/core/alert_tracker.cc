@@ -2,14 +2,31 @@
 
 #include <fmt/format.h>
 
+#include "core/enum_names.h"
+#include "core/id_path.h"
+
 namespace creditwatch::core {
 
 std::string AlertTracker::AlertId(std::string_view customer, v1::Rule rule, std::string_view subject,
                                   uint64_t episode) {
-  return fmt::format("{}/{}/{}/{}", customer, v1::Rule_Name(rule), subject, episode);
+  std::string id;
+  AppendAlertId(id, customer, rule, subject, episode);
+  return id;
+}
+
+void AlertTracker::AppendAlertId(std::string& to, std::string_view customer, v1::Rule rule, std::string_view subject,
+                                 uint64_t episode) {
+  AppendPath(to, customer, RuleName(rule), subject, episode);
+}
+
+AlertTracker::AlertTracker(v1::CustomerState& state, int64_t now_ms, std::string_view cause_event_id,
+                           OutputList<v1::Alert>* out)
+    : s_(state), now_ms_(now_ms), cause_(cause_event_id), out_(out) {
+  for (const auto& a : s_.alerts()) ++active_[Bucket(a.rule())];
 }
 
 int AlertTracker::IndexOf(v1::Rule rule, std::string_view subject) const {
+  if (Count(rule) == 0) return -1;
   for (int i = 0; i < s_.alerts_size(); ++i) {
     const auto& a = s_.alerts(i);
     if (a.rule() == rule && a.subject() == subject) return i;
@@ -29,6 +46,7 @@ v1::AlertState* AlertTracker::FindMutable(v1::Rule rule, std::string_view subjec
 
 v1::AlertState* AlertTracker::Open(v1::Rule rule, std::string_view subject, int32_t baseline) {
   auto* a = s_.add_alerts();
+  ++active_[Bucket(rule)];
   a->set_rule(rule);
   a->set_subject(std::string(subject));
   s_.set_alert_seq(s_.alert_seq() + 1);
@@ -40,10 +58,12 @@ v1::AlertState* AlertTracker::Open(v1::Rule rule, std::string_view subject, int3
 
 v1::Alert& AlertTracker::Emit(v1::AlertState& a, v1::Alert::Status status) {
   a.set_transitions(a.transitions() + 1);
-  v1::Alert& out = out_->emplace_back();
-  out.set_alert_id(AlertId(s_.customer_id(), a.rule(), a.subject(), a.episode()));
-  out.set_output_id(
-      fmt::format("{}/{}-{}", out.alert_id(), a.transitions(), status == v1::Alert::RESOLVED ? "resolved" : "firing"));
+  v1::Alert& out = out_->Add();  // cleared: its strings keep their capacity
+  std::string& alert_id = *out.mutable_alert_id();
+  AppendAlertId(alert_id, s_.customer_id(), a.rule(), a.subject(), a.episode());
+  std::string& output_id = *out.mutable_output_id();
+  AppendPath(output_id, alert_id, a.transitions());
+  output_id.append(status == v1::Alert::RESOLVED ? "-resolved" : "-firing");
   out.set_customer_id(s_.customer_id());
   out.set_rule(a.rule());
   out.set_subject(a.subject());
@@ -52,14 +72,14 @@ v1::Alert& AlertTracker::Emit(v1::AlertState& a, v1::Alert::Status status) {
   out.set_severity(a.severity());
   out.set_level(a.level());
   out.set_at_ms(now_ms_);
-  out.set_cause_event_id(std::string(cause_));
+  out.mutable_cause_event_id()->assign(cause_);
   return out;
 }
 
 namespace {
 v1::Evidence* Add(v1::Alert& a, std::string_view name) {
   auto* e = a.add_evidence();
-  e->set_name(std::string(name));
+  e->mutable_name()->assign(name);
   return e;
 }
 }  // namespace
@@ -68,11 +88,11 @@ void AddInt(v1::Alert& a, std::string_view name, int64_t v) { Add(a, name)->set_
 void AddMoney(v1::Alert& a, std::string_view name, int64_t minor, std::string_view currency) {
   auto* m = Add(a, name)->mutable_money();
   m->set_minor(minor);
-  m->set_currency(std::string(currency));
+  m->mutable_currency()->assign(currency);
 }
 void AddBasisPoints(v1::Alert& a, std::string_view name, int64_t bp) { Add(a, name)->set_basis_points(bp); }
 void AddTenths(v1::Alert& a, std::string_view name, int64_t tenths) { Add(a, name)->set_tenths(tenths); }
-void AddText(v1::Alert& a, std::string_view name, std::string_view text) { Add(a, name)->set_text(std::string(text)); }
+void AddText(v1::Alert& a, std::string_view name, std::string_view text) { Add(a, name)->mutable_text()->assign(text); }
 
 const char* SeverityName(v1::Severity s) {
   switch (s) {

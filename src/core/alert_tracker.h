@@ -5,11 +5,15 @@
 // Not thread-safe; lives for one step.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "core/output_list.h"
 #include "creditwatch/v1/outputs.pb.h"
 #include "creditwatch/v1/state.pb.h"
 
@@ -17,8 +21,11 @@ namespace creditwatch::core {
 
 class AlertTracker {
  public:
-  AlertTracker(v1::CustomerState& state, int64_t now_ms, std::string_view cause_event_id, std::vector<v1::Alert>* out)
-      : s_(state), now_ms_(now_ms), cause_(cause_event_id), out_(out) {}
+  AlertTracker(v1::CustomerState& state, int64_t now_ms, std::string_view cause_event_id, OutputList<v1::Alert>* out);
+
+  // Whether any alert of `rule` is active. Most rules have none most of the time, so
+  // the lookups below answer from a count per rule before they scan.
+  bool Any(v1::Rule rule) const { return Count(rule) > 0; }
 
   // The active alert for (rule, subject), or nullptr.
   const v1::AlertState* Active(v1::Rule rule, std::string_view subject) const;
@@ -46,6 +53,7 @@ class AlertTracker {
     v1::Alert& alert = Emit(*s_.mutable_alerts(idx), v1::Alert::RESOLVED);
     explain(alert);
     s_.mutable_alerts()->erase(s_.mutable_alerts()->begin() + idx);
+    --active_[Bucket(rule)];
   }
   void Resolve(v1::Rule rule, std::string_view subject) {
     Resolve(rule, subject, [](v1::Alert&) {});
@@ -54,8 +62,18 @@ class AlertTracker {
   // Stable id of an episode: "<customer>/<RULE>/<subject>/<episode>". A transition's
   // output id appends its number within the episode and its kind.
   static std::string AlertId(std::string_view customer, v1::Rule rule, std::string_view subject, uint64_t episode);
+  static void AppendAlertId(std::string& to, std::string_view customer, v1::Rule rule, std::string_view subject,
+                            uint64_t episode);
 
  private:
+  // Rules past the known ones share the last bucket, which is never trusted to be empty.
+  static constexpr int kBuckets = v1::Rule_ARRAYSIZE + 1;
+  static int Bucket(v1::Rule rule) { return rule >= 0 && rule < v1::Rule_ARRAYSIZE ? rule : kBuckets - 1; }
+  int Count(v1::Rule rule) const {
+    const int b = Bucket(rule);
+    return b == kBuckets - 1 ? s_.alerts_size() : active_[b];
+  }
+
   int IndexOf(v1::Rule rule, std::string_view subject) const;
   v1::AlertState* FindMutable(v1::Rule rule, std::string_view subject);
   v1::AlertState* Open(v1::Rule rule, std::string_view subject, int32_t baseline);
@@ -64,8 +82,17 @@ class AlertTracker {
   v1::CustomerState& s_;
   int64_t now_ms_;
   std::string_view cause_;
-  std::vector<v1::Alert>* out_;
+  OutputList<v1::Alert>* out_;
+  int active_[kBuckets] = {};  // active alerts per rule
 };
+
+// Writes the alert's summary in place: a reused output keeps the string's capacity.
+template <typename... Args>
+void SetSummary(v1::Alert& a, fmt::format_string<Args...> format, Args&&... args) {
+  fmt::memory_buffer text;
+  fmt::format_to(fmt::appender(text), format, std::forward<Args>(args)...);
+  a.mutable_summary()->assign(text.data(), text.size());
+}
 
 // Evidence helpers.
 void AddInt(v1::Alert& a, std::string_view name, int64_t v);

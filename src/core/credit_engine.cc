@@ -6,6 +6,8 @@
 #include <limits>
 
 #include "core/alert_tracker.h"
+#include "core/enum_names.h"
+#include "core/id_path.h"
 #include "core/ledger.h"
 #include "core/money.h"
 #include "core/reason_list.h"
@@ -105,10 +107,9 @@ class RuleRun {
   void Bounced(const v1::PaymentReversed& p, int64_t reopened) {
     const int64_t bounces = BouncesInWindow();
     alerts_.Fire(v1::PAYMENT_BOUNCED, p.payment_id(), v1::CRITICAL, 0, [&](v1::Alert& a) {
-      a.set_summary(
-          fmt::format("{} PAYMENT_BOUNCED critical: payment {} reversed ({}), {} reopened; {} bounce(s) in {} days",
-                      s_.customer_id(), p.payment_id(), v1::PaymentReversed::Reason_Name(p.reason()),
-                      Money(s_, reopened), bounces, t_.bounce_window_days));
+      SetSummary(a, "{} PAYMENT_BOUNCED critical: payment {} reversed ({}), {} reopened; {} bounce(s) in {} days",
+                 s_.customer_id(), p.payment_id(), v1::PaymentReversed::Reason_Name(p.reason()), Money(s_, reopened),
+                 bounces, t_.bounce_window_days);
       AddMoney(a, "reopened", reopened, s_.currency());
       AddText(a, "reason", v1::PaymentReversed::Reason_Name(p.reason()));
       AddInt(a, "bounces_in_window", bounces);
@@ -119,9 +120,9 @@ class RuleRun {
  private:
   void ExplainLimit(v1::Alert& a, int64_t util_bp) {
     const bool firing = a.status() == v1::Alert::FIRING;
-    a.set_summary(fmt::format("{} {} {}: exposure {} vs limit {} ({})", s_.customer_id(), v1::Rule_Name(a.rule()),
-                              firing ? SeverityName(a.severity()) : "resolved", Money(s_, Exposure(s_)),
-                              Money(s_, s_.credit_limit()), FormatBasisPoints(util_bp)));
+    SetSummary(a, "{} {} {}: exposure {} vs limit {} ({})", s_.customer_id(), RuleName(a.rule()),
+               firing ? SeverityName(a.severity()) : "resolved", Money(s_, Exposure(s_)), Money(s_, s_.credit_limit()),
+               FormatBasisPoints(util_bp));
     AddMoney(a, "exposure", Exposure(s_), s_.currency());
     AddMoney(a, "credit_limit", s_.credit_limit(), s_.currency());
     AddBasisPoints(a, "utilization", util_bp);
@@ -160,11 +161,13 @@ class RuleRun {
       }
       auto explain = [&](v1::Alert& a) {
         const bool firing = a.status() == v1::Alert::FIRING;
-        a.set_summary(firing ? fmt::format("{} INVOICE_OVERDUE {}: invoice {} {} unpaid, {} days past due (level {})",
-                                           s_.customer_id(), SeverityName(a.severity()), inv.invoice_id(),
-                                           Money(s_, collectible), dpd, a.level())
-                             : fmt::format("{} INVOICE_OVERDUE resolved: invoice {} collectible {}", s_.customer_id(),
-                                           inv.invoice_id(), Money(s_, std::max<int64_t>(collectible, 0))));
+        if (firing) {
+          SetSummary(a, "{} INVOICE_OVERDUE {}: invoice {} {} unpaid, {} days past due (level {})", s_.customer_id(),
+                     SeverityName(a.severity()), inv.invoice_id(), Money(s_, collectible), dpd, a.level());
+        } else {
+          SetSummary(a, "{} INVOICE_OVERDUE resolved: invoice {} collectible {}", s_.customer_id(), inv.invoice_id(),
+                     Money(s_, std::max<int64_t>(collectible, 0)));
+        }
         AddMoney(a, "collectible", collectible, s_.currency());
         AddMoney(a, "invoice_amount", inv.amount(), s_.currency());
         AddMoney(a, "disputed", inv.disputed(), s_.currency());
@@ -181,13 +184,14 @@ class RuleRun {
       inv.set_alerted_level(level);
     }
     // Invoices settled or cancelled since: their alerts resolve.
+    if (!alerts_.Any(v1::INVOICE_OVERDUE)) return;
     std::vector<std::string> gone;
     for (const auto& a : s_.alerts()) {
       if (a.rule() == v1::INVOICE_OVERDUE && FindInvoice(s_, a.subject()) == nullptr) gone.push_back(a.subject());
     }
     for (const auto& id : gone) {
       alerts_.Resolve(v1::INVOICE_OVERDUE, id, [&](v1::Alert& a) {
-        a.set_summary(fmt::format("{} INVOICE_OVERDUE resolved: invoice {} settled", s_.customer_id(), id));
+        SetSummary(a, "{} INVOICE_OVERDUE resolved: invoice {} settled", s_.customer_id(), id);
         AddMoney(a, "collectible", 0, s_.currency());
       });
     }
@@ -199,9 +203,9 @@ class RuleRun {
       v1::PromiseState& p = *promises->Mutable(i);
       auto explain = [&](v1::Alert& a) {
         const bool firing = a.status() == v1::Alert::FIRING;
-        a.set_summary(fmt::format("{} PROMISE_BROKEN {}: promised {} by {} days ago, received {}", s_.customer_id(),
-                                  firing ? SeverityName(a.severity()) : "resolved", Money(s_, p.amount()),
-                                  (now_ - p.promised_ms()) / kMsPerDay, Money(s_, p.paid())));
+        SetSummary(a, "{} PROMISE_BROKEN {}: promised {} by {} days ago, received {}", s_.customer_id(),
+                   firing ? SeverityName(a.severity()) : "resolved", Money(s_, p.amount()),
+                   (now_ - p.promised_ms()) / kMsPerDay, Money(s_, p.paid()));
         AddMoney(a, "promised", p.amount(), s_.currency());
         AddMoney(a, "received", p.paid(), s_.currency());
         AddInt(a, "promised_ms", p.promised_ms());
@@ -242,11 +246,11 @@ class RuleRun {
     const bool share = n >= t_.late_min_payments && share_bp > t_.late_share_bp;
     auto explain = [&](v1::Alert& a) {
       const bool firing = a.status() == v1::Alert::FIRING;
-      a.set_summary(
-          fmt::format("{} DETERIORATING {}: days beyond terms short avg {:.1f} vs long avg {:.1f}; {} of {} payments "
-                      "late in {} days",
-                      s_.customer_id(), firing ? SeverityName(a.severity()) : "resolved", shortd, longd, late, n,
-                      t_.late_window_days));
+      SetSummary(a,
+                 "{} DETERIORATING {}: days beyond terms short avg {:.1f} vs long avg {:.1f}; {} of {} payments "
+                 "late in {} days",
+                 s_.customer_id(), firing ? SeverityName(a.severity()) : "resolved", shortd, longd, late, n,
+                 t_.late_window_days);
       AddTenths(a, "dbt_short_avg", static_cast<int64_t>(shortd * 10.0));
       AddTenths(a, "dbt_long_avg", static_cast<int64_t>(longd * 10.0));
       AddTenths(a, "dbt_gap", gap_tenths);
@@ -269,6 +273,7 @@ class RuleRun {
   }
 
   void Bounces() {
+    if (!alerts_.Any(v1::PAYMENT_BOUNCED)) return;
     std::vector<std::string> cleared;
     for (const auto& a : s_.alerts()) {
       if (a.rule() != v1::PAYMENT_BOUNCED) continue;
@@ -282,8 +287,7 @@ class RuleRun {
     }
     for (const auto& id : cleared) {
       alerts_.Resolve(v1::PAYMENT_BOUNCED, id, [&](v1::Alert& a) {
-        a.set_summary(
-            fmt::format("{} PAYMENT_BOUNCED resolved: the amount of payment {} was paid again", s_.customer_id(), id));
+        SetSummary(a, "{} PAYMENT_BOUNCED resolved: the amount of payment {} was paid again", s_.customer_id(), id);
         AddMoney(a, "exposure", Exposure(s_), s_.currency());
       });
     }
@@ -298,9 +302,8 @@ class RuleRun {
     if (band == before) return;
     auto explain = [&](v1::Alert& a) {
       const bool firing = a.status() == v1::Alert::FIRING;
-      a.set_summary(fmt::format("{} SCORE_DOWNGRADE {}: risk score {} band {} (was {})", s_.customer_id(),
-                                firing ? SeverityName(a.severity()) : "resolved", r.score, BandLetter(band),
-                                BandLetter(before)));
+      SetSummary(a, "{} SCORE_DOWNGRADE {}: risk score {} band {} (was {})", s_.customer_id(),
+                 firing ? SeverityName(a.severity()) : "resolved", r.score, BandLetter(band), BandLetter(before));
       AddInt(a, "score", r.score);
       AddText(a, "band", std::string(1, BandLetter(band)));
       AddText(a, "previous_band", std::string(1, BandLetter(before)));
@@ -357,8 +360,8 @@ class RuleRun {
     overridden.ForEach([&](v1::BlockReason r) { s_.add_block_overridden(r); });
     s_.set_block_version(s_.block_version() + 1);
 
-    v1::BlockStatus& b = out_.blocks.emplace_back();
-    b.set_output_id(fmt::format("{}/block/{}", s_.customer_id(), s_.block_version()));
+    v1::BlockStatus& b = out_.blocks.Add();
+    AppendPath(*b.mutable_output_id(), s_.customer_id(), "block", s_.block_version());
     b.set_customer_id(s_.customer_id());
     b.set_status(status);
     reasons.ForEach([&](v1::BlockReason r) { b.add_reasons(r); });
@@ -413,9 +416,8 @@ class RuleRun {
 
   void EmitDecision(const v1::OrderState& o, v1::OrderDecision::Decision d, int64_t exposure_after, int64_t limit,
                     bool limit_known) {
-    v1::OrderDecision& out = out_.decisions.emplace_back();
-    out.set_output_id(
-        fmt::format("{}/order/{}/{}/{}", s_.customer_id(), o.order_id(), o.seq(), v1::OrderDecision::Decision_Name(d)));
+    v1::OrderDecision& out = out_.decisions.Add();
+    AppendPath(*out.mutable_output_id(), s_.customer_id(), "order", o.order_id(), o.seq(), DecisionName(d));
     out.set_customer_id(s_.customer_id());
     out.set_order_id(o.order_id());
     out.mutable_amount()->set_minor(o.amount());

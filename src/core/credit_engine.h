@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/output_list.h"
 #include "core/rules_config.h"
 #include "core/validation.h"
 #include "creditwatch/v1/events.pb.h"
@@ -19,14 +20,19 @@ namespace creditwatch::core {
 
 // Outputs of one or more steps, appended in the order they happened.
 struct StepOutputs {
-  std::vector<v1::Alert> alerts;
-  std::vector<v1::BlockStatus> blocks;
-  std::vector<v1::OrderDecision> decisions;
+  OutputList<v1::Alert> alerts;
+  OutputList<v1::BlockStatus> blocks;
+  OutputList<v1::OrderDecision> decisions;
 
   void Clear() {
     alerts.clear();
     blocks.clear();
     decisions.clear();
+  }
+  void Append(const StepOutputs& other) {
+    alerts.Append(other.alerts);
+    blocks.Append(other.blocks);
+    decisions.Append(other.decisions);
   }
   size_t size() const { return alerts.size() + blocks.size() + decisions.size(); }
 };

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "core/alert_tracker.h"
+#include "core/enum_names.h"
 #include "core/validation.h"
 #include "store/state_log.h"
 #include "stream/kafka_util.h"
@@ -350,10 +351,10 @@ void StreamEngine::Emit(const core::StepOutputs& out, bool was_hold, const v1::C
                         int64_t cause_time_ms) {
   for (const auto& a : out.alerts) {
     if (a.status() == v1::Alert::FIRING) {
-      metrics_.AlertsFired(v1::Rule_Name(a.rule()), core::SeverityName(a.severity())).Increment();
+      metrics_.AlertsFired(core::RuleName(a.rule()), core::SeverityName(a.severity())).Increment();
       if (a.output_id().ends_with("/1-firing")) ++active_alerts_[a.rule()];  // a new episode
     } else {
-      metrics_.AlertsResolved(v1::Rule_Name(a.rule())).Increment();
+      metrics_.AlertsResolved(core::RuleName(a.rule())).Increment();
       --active_alerts_[a.rule()];
     }
     Enqueue(v1::OutboxRecord::ALERT, a.customer_id(), a.SerializeAsString(), a.output_id(), cause_time_ms);
@@ -362,7 +363,7 @@ void StreamEngine::Emit(const core::StepOutputs& out, bool was_hold, const v1::C
     Enqueue(v1::OutboxRecord::BLOCK_STATUS, b.customer_id(), b.SerializeAsString(), b.output_id(), cause_time_ms);
   }
   for (const auto& d : out.decisions) {
-    metrics_.Orders(v1::OrderDecision::Decision_Name(d.decision())).Increment();
+    metrics_.Orders(core::DecisionName(d.decision())).Increment();
     Enqueue(v1::OutboxRecord::ORDER_DECISION, d.customer_id(), d.SerializeAsString(), d.output_id(), cause_time_ms);
   }
   const bool is_hold = after.block_status() == v1::BlockStatus::HOLD;

@@ -138,9 +138,7 @@ TEST_CASE("properties of the core over random histories", "[unit][core][property
       const auto timers = h.RunTimersUntil(e.event_time_ms());
       core::StepOutputs step = timers;
       h.Apply(e);
-      step.alerts.insert(step.alerts.end(), h.out.alerts.begin(), h.out.alerts.end());
-      step.blocks.insert(step.blocks.end(), h.out.blocks.begin(), h.out.blocks.end());
-      step.decisions.insert(step.decisions.end(), h.out.decisions.begin(), h.out.decisions.end());
+      step.Append(h.out);
       for (const auto& a : step.alerts) {
         RC_ASSERT(ids.insert(a.output_id()).second);
         if (a.status() == v1::Alert::FIRING) {

@@ -63,11 +63,7 @@ struct Harness {
   int64_t now_hint = 0;
 
  private:
-  void Append(core::StepOutputs& all) const {
-    all.alerts.insert(all.alerts.end(), out.alerts.begin(), out.alerts.end());
-    all.blocks.insert(all.blocks.end(), out.blocks.begin(), out.blocks.end());
-    all.decisions.insert(all.decisions.end(), out.decisions.begin(), out.decisions.end());
-  }
+  void Append(core::StepOutputs& all) const { all.Append(out); }
 };
 
 }  // namespace cwtest

@@ -1,0 +1,75 @@
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "core/credit_engine.h"
+#include "core/enum_names.h"
+#include "core/id_path.h"
+#include "core/output_list.h"
+#include "creditwatch/v1/outputs.pb.h"
+
+using namespace creditwatch;
+using namespace creditwatch::core;
+
+TEST_CASE("an output list reuses its messages cleared", "[unit][core]") {
+  OutputList<v1::OrderDecision> list;
+  v1::OrderDecision& first = list.Add();
+  first.set_output_id("C1/order/SO-1/1/HELD");
+  first.add_reasons(v1::WOULD_EXCEED_LIMIT);
+  first.mutable_credit_limit()->set_minor(100);
+  list.Add().set_order_id("SO-2");
+  REQUIRE(list.size() == 2);
+
+  list.clear();
+  CHECK(list.empty());
+  CHECK(list.begin() == list.end());
+  v1::OrderDecision& again = list.Add();
+  CHECK(&again == &list[0]);  // the same message, not a new one
+  CHECK(again.output_id().empty());
+  CHECK(again.reasons().empty());
+  CHECK_FALSE(again.has_credit_limit());
+  CHECK(list.size() == 1);
+  CHECK_THROWS_AS(list.at(1), std::out_of_range);  // kept for reuse, but not in the list
+}
+
+TEST_CASE("output lists append copies in order", "[unit][core]") {
+  StepOutputs a;
+  StepOutputs b;
+  a.decisions.Add().set_order_id("SO-1");
+  b.decisions.Add().set_order_id("SO-2");
+  b.alerts.Add().set_rule(v1::OVER_LIMIT);
+  b.blocks.Add().set_version(3);
+  a.Append(b);
+  REQUIRE(a.size() == 4);
+  CHECK(a.decisions.at(0).order_id() == "SO-1");
+  CHECK(a.decisions.at(1).order_id() == "SO-2");
+  CHECK(a.alerts.at(0).rule() == v1::OVER_LIMIT);
+  CHECK(a.blocks.at(0).version() == 3);
+  b.Clear();
+  CHECK(a.decisions.at(1).order_id() == "SO-2");  // a copy, not a reference
+}
+
+TEST_CASE("enum names match the schema's", "[unit][core]") {
+  for (int r = 0; r <= v1::Rule_MAX; ++r) {
+    if (v1::Rule_IsValid(r)) CHECK(RuleName(static_cast<v1::Rule>(r)) == v1::Rule_Name(static_cast<v1::Rule>(r)));
+  }
+  using D = v1::OrderDecision;
+  for (int d = 0; d <= D::Decision_MAX; ++d) {
+    if (D::Decision_IsValid(d)) CHECK(DecisionName(static_cast<D::Decision>(d)) == D::Decision_Name(d));
+  }
+  CHECK(RuleName(static_cast<v1::Rule>(v1::Rule_MAX + 1)).empty());
+  CHECK(RuleName(static_cast<v1::Rule>(-1)).empty());
+  CHECK(DecisionName(static_cast<D::Decision>(D::Decision_MAX + 7)).empty());
+}
+
+TEST_CASE("id paths join text and decimal integers with slashes", "[unit][core]") {
+  std::string id = "x:";
+  AppendPath(id, std::string("C-1"), "order", std::string_view("SO-9"), uint64_t{42}, int32_t{-3});
+  CHECK(id == "x:C-1/order/SO-9/42/-3");
+  std::string one;
+  AppendPath(one, std::numeric_limits<int64_t>::min());
+  CHECK(one == "-9223372036854775808");
+}
