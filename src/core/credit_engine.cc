@@ -94,14 +94,15 @@ class RuleRun {
     if (mask & kPromises) Promises();
     if (mask & kBehaviour) Behaviour();
     if (mask & kBounces) Bounces();
-    if (mask & kScore) Score();
     Block();
-    if (DecideOrders()) {
+    const bool raised = DecideOrders();
+    if (raised) {
       // Approvals raised exposure: re-evaluate what depends on it.
       Limit();
-      Score();
       Block();
     }
+    // The score depends on the step's outcome, and nothing above depends on the score.
+    if ((mask & kScore) || raised) Score();
   }
 
   void Bounced(const v1::PaymentReversed& p, int64_t reopened) {

@@ -20,6 +20,15 @@ int MinorDigits(std::string_view currency) {
 }
 
 int64_t RatioBp(int64_t num, int64_t den, int64_t cap) {
+  // Amounts below 922 trillion minor units multiply in 64 bits; a 128-bit division is a
+  // library call several times slower, and the rules take ratios on every event.
+  constexpr int64_t kNarrow = INT64_MAX / 10000;
+  if (num <= kNarrow && num >= -kNarrow) {
+    const int64_t bp = num * 10000 / den;
+    if (bp > cap) return cap;
+    if (bp < -cap) return -cap;
+    return bp;
+  }
   __extension__ using Wide = __int128;
   const Wide bp = static_cast<Wide>(num) * 10000 / den;
   if (bp > cap) return cap;

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+
 #include "core/money.h"
 
 using namespace creditwatch::core;
@@ -25,4 +27,21 @@ TEST_CASE("basis points format as percentages", "[unit][core]") {
   CHECK(FormatBasisPoints(12500) == "125%");
   CHECK(FormatBasisPoints(8050) == "80.5%");
   CHECK(FormatBasisPoints(0) == "0%");
+}
+
+TEST_CASE("ratios in basis points are exact, truncate toward zero and saturate at the cap", "[unit][core]") {
+  CHECK(RatioBp(80, 100) == 8000);
+  CHECK(RatioBp(1, 3) == 3333);
+  CHECK(RatioBp(-1, 3) == -3333);
+  CHECK(RatioBp(250, 100, 15000) == 15000);
+  CHECK(RatioBp(-250, 100, 15000) == -15000);
+  // At the edge of 64-bit products and past it, where the product needs 128 bits.
+  constexpr int64_t kNarrow = INT64_MAX / 10000;
+  CHECK(RatioBp(kNarrow, kNarrow) == 10000);
+  CHECK(RatioBp(kNarrow + 1, kNarrow + 1) == 10000);
+  CHECK(RatioBp(-(kNarrow + 1), kNarrow + 1) == -10000);
+  CHECK(RatioBp(INT64_MAX, INT64_MAX / 2) == 20000);
+  CHECK(RatioBp(INT64_MAX, 1) == INT64_MAX);
+  CHECK(RatioBp(INT64_MIN + 1, 1) == -INT64_MAX);
+  CHECK(RatioBp(kNarrow, 1) == kNarrow * 10000);
 }

@@ -291,3 +291,25 @@ TEST_CASE("a customer hovering at a threshold does not flap", "[unit][core][rule
   }
   CHECK(transitions == 1);
 }
+
+TEST_CASE("an order released by a manual release is scored in the same step, once", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 1'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 700'000, kT0 + 30 * kDay));  // 70%: 14 points, band A
+  h.Apply(ev.Order(kT0 + 1, "O1", 900'000));
+  REQUIRE(h.out.decisions.size() == 1);
+  REQUIRE(h.out.decisions[0].decision() == v1::OrderDecision::HELD);
+  CHECK(h.state.band() == 0);
+
+  // The release approves the order: 160% utilization is 30 points, band B.
+  h.Apply(ev.Release(kT0 + 2, kT0 + 5 * kDay));
+  REQUIRE(h.out.decisions.size() == 1);
+  CHECK(h.out.decisions[0].decision() == v1::OrderDecision::RELEASED);
+  CHECK(h.state.score() == 30);
+  CHECK(h.state.band() == 1);
+  const auto downs = h.Alerts(v1::SCORE_DOWNGRADE);
+  REQUIRE(downs.size() == 1);
+  CHECK(downs[0].status() == v1::Alert::FIRING);
+  CHECK(EvidenceInt(downs[0], "utilization") == 30);
+}
