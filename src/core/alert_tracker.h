@@ -26,6 +26,11 @@ class AlertTracker {
   // Whether any alert of `rule` is active. Most rules have none most of the time, so
   // the lookups below answer from a count per rule before they scan.
   bool Any(v1::Rule rule) const { return Count(rule) > 0; }
+  // How many alerts of `rule` are active.
+  int Count(v1::Rule rule) const {
+    const int b = Bucket(rule);
+    return b == kBuckets - 1 ? s_.alerts_size() : active_[b];
+  }
 
   // The active alert for (rule, subject), or nullptr.
   const v1::AlertState* Active(v1::Rule rule, std::string_view subject) const;
@@ -69,11 +74,6 @@ class AlertTracker {
   // Rules past the known ones share the last bucket, which is never trusted to be empty.
   static constexpr int kBuckets = v1::Rule_ARRAYSIZE + 1;
   static int Bucket(v1::Rule rule) { return rule >= 0 && rule < v1::Rule_ARRAYSIZE ? rule : kBuckets - 1; }
-  int Count(v1::Rule rule) const {
-    const int b = Bucket(rule);
-    return b == kBuckets - 1 ? s_.alerts_size() : active_[b];
-  }
-
   int IndexOf(v1::Rule rule, std::string_view subject) const;
   v1::AlertState* FindMutable(v1::Rule rule, std::string_view subject);
   v1::AlertState* Open(v1::Rule rule, std::string_view subject, int32_t baseline);

@@ -153,12 +153,14 @@ class RuleRun {
   }
 
   void Overdue() {
+    int alerted = 0;  // open invoices whose alert is active after this pass
     for (auto& inv : *s_.mutable_invoices()) {
       const int64_t dpd = DaysPastDue(inv, now_);
       const int64_t collectible = CollectibleAmount(inv);
       const DunningStep* step = nullptr;
-      for (const auto& d : t_.dunning) {
-        if (dpd >= d.days_past_due) step = &d;
+      for (const auto& d : t_.dunning) {  // ascending (validated)
+        if (dpd < d.days_past_due) break;
+        step = &d;
       }
       auto explain = [&](v1::Alert& a) {
         const bool firing = a.status() == v1::Alert::FIRING;
@@ -176,6 +178,7 @@ class RuleRun {
         AddInt(a, "due_ms", inv.due_ms());
       };
       const int32_t level = collectible > 0 && step != nullptr ? step->days_past_due : 0;
+      if (level > 0) ++alerted;
       if (level == inv.alerted_level()) continue;
       if (level > 0) {
         alerts_.Fire(v1::INVOICE_OVERDUE, inv.invoice_id(), step->severity, level, explain);
@@ -184,8 +187,10 @@ class RuleRun {
       }
       inv.set_alerted_level(level);
     }
-    // Invoices settled or cancelled since: their alerts resolve.
-    if (!alerts_.Any(v1::INVOICE_OVERDUE)) return;
+    // Invoices settled or cancelled since: their alerts resolve. An open invoice has an
+    // active alert exactly when its alerted level is above 0, so when those are all the
+    // active alerts of the rule, no other invoice's alert is left to look for.
+    if (alerts_.Count(v1::INVOICE_OVERDUE) == alerted) return;
     std::vector<std::string> gone;
     for (const auto& a : s_.alerts()) {
       if (a.rule() == v1::INVOICE_OVERDUE && FindInvoice(s_, a.subject()) == nullptr) gone.push_back(a.subject());

@@ -7,14 +7,22 @@
 namespace creditwatch::core {
 
 int MinorDigits(std::string_view currency) {
-  // ISO 4217 exponents other than 2, for the codes a credit department meets.
+  // ISO 4217 exponents other than 2, for the codes a credit department meets. Most
+  // amounts are in a 2-digit currency, so the common answer comes after one comparison
+  // per code, on the code packed into an integer.
   static constexpr std::string_view kZero[] = {"JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "HUF"};
   static constexpr std::string_view kThree[] = {"BHD", "KWD", "OMR", "TND", "JOD", "IQD", "LYD"};
+  if (currency.size() != 3) return 2;
+  auto packed = [](std::string_view c) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(c[0])) << 16 |
+           static_cast<uint32_t>(static_cast<unsigned char>(c[1])) << 8 | static_cast<unsigned char>(c[2]);
+  };
+  const uint32_t code = packed(currency);
   for (auto c : kZero) {
-    if (c == currency) return 0;
+    if (packed(c) == code) return 0;
   }
   for (auto c : kThree) {
-    if (c == currency) return 3;
+    if (packed(c) == code) return 3;
   }
   return 2;
 }
@@ -38,24 +46,32 @@ int64_t RatioBp(int64_t num, int64_t den, int64_t cap) {
 
 std::string FormatMoney(int64_t minor, std::string_view currency) {
   const int digits = MinorDigits(currency);
-  int64_t scale = 1;
-  for (int i = 0; i < digits; ++i) scale *= 10;
   // Work in unsigned magnitude so INT64_MIN formats correctly.
   const uint64_t mag = minor < 0 ? uint64_t{0} - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
-  const uint64_t whole = mag / static_cast<uint64_t>(scale);
-  const uint64_t frac = mag % static_cast<uint64_t>(scale);
-
-  std::string digits_str = std::to_string(whole);
-  std::string grouped;
-  grouped.reserve(digits_str.size() + digits_str.size() / 3 + 1);
-  const size_t lead = digits_str.size() % 3;
-  for (size_t i = 0; i < digits_str.size(); ++i) {
-    if (i != 0 && i % 3 == lead) grouped.push_back(',');
-    grouped.push_back(digits_str[i]);
+  // Written backwards into a buffer: the fraction, the point, the whole part grouped by
+  // threes. 20 digits, 6 commas, a point and a sign fit in 32 bytes.
+  char buf[32];
+  char* p = buf + sizeof(buf);
+  uint64_t rest = mag;
+  for (int i = 0; i < digits; ++i) {
+    *--p = static_cast<char>('0' + rest % 10);
+    rest /= 10;
   }
-  std::string out = minor < 0 ? "-" : "";
-  out += grouped;
-  if (digits > 0) out += fmt::format(".{:0{}}", frac, digits);
+  if (digits > 0) *--p = '.';
+  int in_group = 0;
+  do {
+    if (in_group == 3) {
+      *--p = ',';
+      in_group = 0;
+    }
+    *--p = static_cast<char>('0' + rest % 10);
+    rest /= 10;
+    ++in_group;
+  } while (rest != 0);
+  if (minor < 0) *--p = '-';
+  std::string out;
+  out.reserve(static_cast<size_t>(buf + sizeof(buf) - p) + 1 + currency.size());
+  out.append(p, buf + sizeof(buf));
   out += ' ';
   out += currency;
   return out;

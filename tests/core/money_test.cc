@@ -14,6 +14,25 @@ TEST_CASE("money formats with grouping and the currency's minor digits", "[unit]
   CHECK(FormatMoney(1234, "KWD") == "1.234 KWD");
   CHECK(FormatMoney(100, "EUR") == "1.00 EUR");
   CHECK(FormatMoney(INT64_MIN, "EUR") == "-92,233,720,368,547,758.08 EUR");
+  CHECK(FormatMoney(INT64_MAX, "JPY") == "9,223,372,036,854,775,807 JPY");
+  CHECK(FormatMoney(0, "EUR") == "0.00 EUR");
+  CHECK(FormatMoney(0, "JPY") == "0 JPY");
+  CHECK(FormatMoney(-5, "KWD") == "-0.005 KWD");
+  CHECK(FormatMoney(99'999, "EUR") == "999.99 EUR");
+  CHECK(FormatMoney(100'000, "EUR") == "1,000.00 EUR");
+  CHECK(FormatMoney(100'000'000, "EUR") == "1,000,000.00 EUR");
+  CHECK(FormatMoney(123'456, "HUF") == "123,456 HUF");
+}
+
+TEST_CASE("minor digits follow ISO 4217 for known codes and default to 2", "[unit][core]") {
+  CHECK(MinorDigits("EUR") == 2);
+  CHECK(MinorDigits("JPY") == 0);
+  CHECK(MinorDigits("XOF") == 0);
+  CHECK(MinorDigits("BHD") == 3);
+  CHECK(MinorDigits("LYD") == 3);
+  CHECK(MinorDigits("jpy") == 2);  // codes are upper case; anything else is not a known code
+  CHECK(MinorDigits("JPYX") == 2);
+  CHECK(MinorDigits("") == 2);
 }
 
 TEST_CASE("currency codes are three upper-case letters", "[unit][core]") {
