@@ -16,13 +16,20 @@ class OutputList {
   // A cleared message at the end of the list. Like std::vector::emplace_back, it may
   // move the messages before it.
   T& Add() {
-    if (size_ == items_.size()) return items_.emplace_back(), items_[size_++];
-    T& item = items_[size_++];
-    item.Clear();
-    return item;
+    if (size_ == items_.size()) {
+      items_.emplace_back();
+    } else {
+      items_[size_].Clear();
+    }
+    return items_[size_++];
   }
+  // Copies `other`'s messages to the end (by index: Add may move them when other is this).
   void Append(const OutputList& other) {
-    for (const T& item : other) Add().CopyFrom(item);
+    const size_t n = other.size_;
+    for (size_t i = 0; i < n; ++i) {
+      T& to = Add();
+      to.CopyFrom(other.items_[i]);
+    }
   }
   void clear() { size_ = 0; }
 

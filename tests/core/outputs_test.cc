@@ -50,6 +50,11 @@ TEST_CASE("output lists append copies in order", "[unit][core]") {
   CHECK(a.blocks.at(0).version() == 3);
   b.Clear();
   CHECK(a.decisions.at(1).order_id() == "SO-2");  // a copy, not a reference
+
+  a.decisions.Append(a.decisions);  // onto itself: the list doubles, in order
+  REQUIRE(a.decisions.size() == 4);
+  CHECK(a.decisions.at(2).order_id() == "SO-1");
+  CHECK(a.decisions.at(3).order_id() == "SO-2");
 }
 
 TEST_CASE("enum names match the schema's", "[unit][core]") {
