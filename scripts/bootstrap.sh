@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages creditwatch needs to build, test and run.
 # Idempotent: installs only what is missing; runs apt-get update only then.
-# Usage: scripts/bootstrap.sh [build|test]   (test adds the test-only tools)
+# Usage: scripts/bootstrap.sh [build|test|profile]   (test adds the test-only tools,
+# profile the profiler)
 set -euo pipefail
 
 build_pkgs=(
@@ -12,11 +13,13 @@ build_pkgs=(
 )
 test_pkgs=(
   catch2 librapidcheck-dev libbenchmark-dev clang-format
-  prometheus python3 python3-yaml
+  prometheus python3 python3-yaml valgrind
 )
+profile_pkgs=(valgrind)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-build}" == "test" ]]; then want+=("${test_pkgs[@]}"); fi
+if [[ "${1:-build}" == "profile" ]]; then want+=("${profile_pkgs[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do
