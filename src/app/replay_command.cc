@@ -12,6 +12,7 @@
 
 #include "core/alert_tracker.h"
 #include "core/credit_engine.h"
+#include "core/enum_names.h"
 
 namespace creditwatch::app {
 
@@ -40,7 +41,7 @@ int RunReplay(const ReplayOptions& o, const config::AppConfig& cfg) {
 
   auto account = [&] {
     for (const auto& a : out.alerts) {
-      auto& r = by_rule[v1::Rule_Name(a.rule())];
+      auto& r = by_rule[core::RuleName(a.rule())];
       if (a.status() == v1::Alert::RESOLVED) {
         ++r["resolved"];
       } else if (a.output_id().ends_with("/1-firing")) {
@@ -51,7 +52,7 @@ int RunReplay(const ReplayOptions& o, const config::AppConfig& cfg) {
       }
     }
     for (const auto& b : out.blocks) (b.status() == v1::BlockStatus::HOLD ? holds : releases) += 1;
-    for (const auto& d : out.decisions) ++orders[v1::OrderDecision::Decision_Name(d.decision())];
+    for (const auto& d : out.decisions) ++orders[core::DecisionName(d.decision())];
     out.Clear();
   };
   auto reschedule = [&](const std::string& id, int64_t next) {

@@ -1,23 +1,9 @@
 #include "core/alert_tracker.h"
 
-#include <fmt/format.h>
-
 #include "core/enum_names.h"
 #include "core/id_path.h"
 
 namespace creditwatch::core {
-
-std::string AlertTracker::AlertId(std::string_view customer, v1::Rule rule, std::string_view subject,
-                                  uint64_t episode) {
-  std::string id;
-  AppendAlertId(id, customer, rule, subject, episode);
-  return id;
-}
-
-void AlertTracker::AppendAlertId(std::string& to, std::string_view customer, v1::Rule rule, std::string_view subject,
-                                 uint64_t episode) {
-  AppendPath(to, customer, RuleName(rule), subject, episode);
-}
 
 AlertTracker::AlertTracker(v1::CustomerState& state, int64_t now_ms, std::string_view cause_event_id,
                            OutputList<v1::Alert>* out)
@@ -59,8 +45,10 @@ v1::AlertState* AlertTracker::Open(v1::Rule rule, std::string_view subject, int3
 v1::Alert& AlertTracker::Emit(v1::AlertState& a, v1::Alert::Status status) {
   a.set_transitions(a.transitions() + 1);
   v1::Alert& out = out_->Add();  // cleared: its strings keep their capacity
+  // Stable id of an episode: "<customer>/<RULE>/<subject>/<episode>". A transition's
+  // output id appends its number within the episode and its kind.
   std::string& alert_id = *out.mutable_alert_id();
-  AppendAlertId(alert_id, s_.customer_id(), a.rule(), a.subject(), a.episode());
+  AppendPath(alert_id, s_.customer_id(), RuleName(a.rule()), a.subject(), a.episode());
   std::string& output_id = *out.mutable_output_id();
   AppendPath(output_id, alert_id, a.transitions());
   output_id.append(status == v1::Alert::RESOLVED ? "-resolved" : "-firing");

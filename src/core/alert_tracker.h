@@ -64,12 +64,6 @@ class AlertTracker {
     Resolve(rule, subject, [](v1::Alert&) {});
   }
 
-  // Stable id of an episode: "<customer>/<RULE>/<subject>/<episode>". A transition's
-  // output id appends its number within the episode and its kind.
-  static std::string AlertId(std::string_view customer, v1::Rule rule, std::string_view subject, uint64_t episode);
-  static void AppendAlertId(std::string& to, std::string_view customer, v1::Rule rule, std::string_view subject,
-                            uint64_t episode);
-
  private:
   // Rules past the known ones share the last bucket, which is never trusted to be empty.
   static constexpr int kBuckets = v1::Rule_ARRAYSIZE + 1;
