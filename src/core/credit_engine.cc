@@ -10,6 +10,7 @@
 #include "core/id_path.h"
 #include "core/ledger.h"
 #include "core/money.h"
+#include "core/money_format.h"
 #include "core/reason_list.h"
 #include "core/risk_score.h"
 
@@ -45,7 +46,8 @@ int64_t DaysPastDue(const v1::InvoiceState& inv, int64_t now_ms) {
   return now_ms > inv.due_ms() ? (now_ms - inv.due_ms()) / kMsPerDay : 0;
 }
 
-std::string Money(const v1::CustomerState& s, int64_t minor) { return FormatMoney(minor, s.currency()); }
+// An amount in the customer's currency, written in place by the summaries' formats.
+MoneyText Amount(const v1::CustomerState& s, int64_t minor) { return {minor, s.currency()}; }
 
 // Rule groups, so an event evaluates only what it can change. A Tick evaluates all.
 enum RuleGroup : unsigned {
@@ -108,9 +110,10 @@ class RuleRun {
   void Bounced(const v1::PaymentReversed& p, int64_t reopened) {
     const int64_t bounces = BouncesInWindow();
     alerts_.Fire(v1::PAYMENT_BOUNCED, p.payment_id(), v1::CRITICAL, 0, [&](v1::Alert& a) {
-      SetSummary(a, "{} PAYMENT_BOUNCED critical: payment {} reversed ({}), {} reopened; {} bounce(s) in {} days",
-                 s_.customer_id(), p.payment_id(), v1::PaymentReversed::Reason_Name(p.reason()), Money(s_, reopened),
-                 bounces, t_.bounce_window_days);
+      SetSummary(
+          a, FMT_COMPILE("{} PAYMENT_BOUNCED critical: payment {} reversed ({}), {} reopened; {} bounce(s) in {} days"),
+          s_.customer_id(), p.payment_id(), v1::PaymentReversed::Reason_Name(p.reason()), Amount(s_, reopened), bounces,
+          t_.bounce_window_days);
       AddMoney(a, "reopened", reopened, s_.currency());
       AddText(a, "reason", v1::PaymentReversed::Reason_Name(p.reason()));
       AddInt(a, "bounces_in_window", bounces);
@@ -121,9 +124,9 @@ class RuleRun {
  private:
   void ExplainLimit(v1::Alert& a, int64_t util_bp) {
     const bool firing = a.status() == v1::Alert::FIRING;
-    SetSummary(a, "{} {} {}: exposure {} vs limit {} ({})", s_.customer_id(), RuleName(a.rule()),
-               firing ? SeverityName(a.severity()) : "resolved", Money(s_, Exposure(s_)), Money(s_, s_.credit_limit()),
-               FormatBasisPoints(util_bp));
+    SetSummary(a, FMT_COMPILE("{} {} {}: exposure {} vs limit {} ({})"), s_.customer_id(), RuleName(a.rule()),
+               firing ? SeverityName(a.severity()) : "resolved", Amount(s_, Exposure(s_)),
+               Amount(s_, s_.credit_limit()), BasisPointsText{util_bp});
     AddMoney(a, "exposure", Exposure(s_), s_.currency());
     AddMoney(a, "credit_limit", s_.credit_limit(), s_.currency());
     AddBasisPoints(a, "utilization", util_bp);
@@ -165,11 +168,12 @@ class RuleRun {
       auto explain = [&](v1::Alert& a) {
         const bool firing = a.status() == v1::Alert::FIRING;
         if (firing) {
-          SetSummary(a, "{} INVOICE_OVERDUE {}: invoice {} {} unpaid, {} days past due (level {})", s_.customer_id(),
-                     SeverityName(a.severity()), inv.invoice_id(), Money(s_, collectible), dpd, a.level());
+          SetSummary(a, FMT_COMPILE("{} INVOICE_OVERDUE {}: invoice {} {} unpaid, {} days past due (level {})"),
+                     s_.customer_id(), SeverityName(a.severity()), inv.invoice_id(), Amount(s_, collectible), dpd,
+                     a.level());
         } else {
-          SetSummary(a, "{} INVOICE_OVERDUE resolved: invoice {} collectible {}", s_.customer_id(), inv.invoice_id(),
-                     Money(s_, std::max<int64_t>(collectible, 0)));
+          SetSummary(a, FMT_COMPILE("{} INVOICE_OVERDUE resolved: invoice {} collectible {}"), s_.customer_id(),
+                     inv.invoice_id(), Amount(s_, std::max<int64_t>(collectible, 0)));
         }
         AddMoney(a, "collectible", collectible, s_.currency());
         AddMoney(a, "invoice_amount", inv.amount(), s_.currency());
@@ -197,7 +201,7 @@ class RuleRun {
     }
     for (const auto& id : gone) {
       alerts_.Resolve(v1::INVOICE_OVERDUE, id, [&](v1::Alert& a) {
-        SetSummary(a, "{} INVOICE_OVERDUE resolved: invoice {} settled", s_.customer_id(), id);
+        SetSummary(a, FMT_COMPILE("{} INVOICE_OVERDUE resolved: invoice {} settled"), s_.customer_id(), id);
         AddMoney(a, "collectible", 0, s_.currency());
       });
     }
@@ -209,9 +213,9 @@ class RuleRun {
       v1::PromiseState& p = *promises->Mutable(i);
       auto explain = [&](v1::Alert& a) {
         const bool firing = a.status() == v1::Alert::FIRING;
-        SetSummary(a, "{} PROMISE_BROKEN {}: promised {} by {} days ago, received {}", s_.customer_id(),
-                   firing ? SeverityName(a.severity()) : "resolved", Money(s_, p.amount()),
-                   (now_ - p.promised_ms()) / kMsPerDay, Money(s_, p.paid()));
+        SetSummary(a, FMT_COMPILE("{} PROMISE_BROKEN {}: promised {} by {} days ago, received {}"), s_.customer_id(),
+                   firing ? SeverityName(a.severity()) : "resolved", Amount(s_, p.amount()),
+                   (now_ - p.promised_ms()) / kMsPerDay, Amount(s_, p.paid()));
         AddMoney(a, "promised", p.amount(), s_.currency());
         AddMoney(a, "received", p.paid(), s_.currency());
         AddInt(a, "promised_ms", p.promised_ms());
@@ -252,11 +256,12 @@ class RuleRun {
     const bool share = n >= t_.late_min_payments && share_bp > t_.late_share_bp;
     auto explain = [&](v1::Alert& a) {
       const bool firing = a.status() == v1::Alert::FIRING;
-      SetSummary(a,
-                 "{} DETERIORATING {}: days beyond terms short avg {:.1f} vs long avg {:.1f}; {} of {} payments "
-                 "late in {} days",
-                 s_.customer_id(), firing ? SeverityName(a.severity()) : "resolved", shortd, longd, late, n,
-                 t_.late_window_days);
+      SetSummary(
+          a,
+          FMT_COMPILE("{} DETERIORATING {}: days beyond terms short avg {:.1f} vs long avg {:.1f}; {} of {} payments "
+                      "late in {} days"),
+          s_.customer_id(), firing ? SeverityName(a.severity()) : "resolved", shortd, longd, late, n,
+          t_.late_window_days);
       AddTenths(a, "dbt_short_avg", static_cast<int64_t>(shortd * 10.0));
       AddTenths(a, "dbt_long_avg", static_cast<int64_t>(longd * 10.0));
       AddTenths(a, "dbt_gap", gap_tenths);
@@ -293,7 +298,8 @@ class RuleRun {
     }
     for (const auto& id : cleared) {
       alerts_.Resolve(v1::PAYMENT_BOUNCED, id, [&](v1::Alert& a) {
-        SetSummary(a, "{} PAYMENT_BOUNCED resolved: the amount of payment {} was paid again", s_.customer_id(), id);
+        SetSummary(a, FMT_COMPILE("{} PAYMENT_BOUNCED resolved: the amount of payment {} was paid again"),
+                   s_.customer_id(), id);
         AddMoney(a, "exposure", Exposure(s_), s_.currency());
       });
     }
@@ -308,7 +314,7 @@ class RuleRun {
     if (band == before) return;
     auto explain = [&](v1::Alert& a) {
       const bool firing = a.status() == v1::Alert::FIRING;
-      SetSummary(a, "{} SCORE_DOWNGRADE {}: risk score {} band {} (was {})", s_.customer_id(),
+      SetSummary(a, FMT_COMPILE("{} SCORE_DOWNGRADE {}: risk score {} band {} (was {})"), s_.customer_id(),
                  firing ? SeverityName(a.severity()) : "resolved", r.score, BandLetter(band), BandLetter(before));
       AddInt(a, "score", r.score);
       AddText(a, "band", std::string(1, BandLetter(band)));

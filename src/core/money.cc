@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "core/money_format.h"
+
 namespace creditwatch::core {
 
 int MinorDigits(std::string_view currency) {
@@ -44,14 +46,12 @@ int64_t RatioBp(int64_t num, int64_t den, int64_t cap) {
   return static_cast<int64_t>(bp);
 }
 
-std::string FormatMoney(int64_t minor, std::string_view currency) {
+AmountText::AmountText(int64_t minor, std::string_view currency) {
   const int digits = MinorDigits(currency);
   // Work in unsigned magnitude so INT64_MIN formats correctly.
   const uint64_t mag = minor < 0 ? uint64_t{0} - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
-  // Written backwards into a buffer: the fraction, the point, the whole part grouped by
-  // threes. 20 digits, 6 commas, a point and a sign fit in 32 bytes.
-  char buf[32];
-  char* p = buf + sizeof(buf);
+  // Written backwards: the fraction, the point, the whole part grouped by threes.
+  char* p = buf_ + sizeof(buf_);
   uint64_t rest = mag;
   for (int i = 0; i < digits; ++i) {
     *--p = static_cast<char>('0' + rest % 10);
@@ -69,9 +69,14 @@ std::string FormatMoney(int64_t minor, std::string_view currency) {
     ++in_group;
   } while (rest != 0);
   if (minor < 0) *--p = '-';
+  begin_ = p;
+}
+
+std::string FormatMoney(int64_t minor, std::string_view currency) {
+  const AmountText amount(minor, currency);
   std::string out;
-  out.reserve(static_cast<size_t>(buf + sizeof(buf) - p) + 1 + currency.size());
-  out.append(p, buf + sizeof(buf));
+  out.reserve(amount.view().size() + 1 + currency.size());
+  out.append(amount.view());
   out += ' ';
   out += currency;
   return out;
@@ -85,11 +90,6 @@ bool IsCurrencyCode(std::string_view code) {
   return true;
 }
 
-std::string FormatBasisPoints(int64_t bp) {
-  const int64_t whole = bp / 100;
-  const int64_t tenth = (std::llabs(bp) % 100) / 10;
-  if (tenth == 0) return fmt::format("{}%", whole);
-  return fmt::format("{}.{}%", whole, tenth);
-}
+std::string FormatBasisPoints(int64_t bp) { return fmt::format("{}", BasisPointsText{bp}); }
 
 }  // namespace creditwatch::core

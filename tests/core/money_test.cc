@@ -2,7 +2,14 @@
 
 #include <cstdint>
 
+#include <fmt/compile.h>
+#include <fmt/format.h>
+
+#include <iterator>
+#include <string>
+
 #include "core/money.h"
+#include "core/money_format.h"
 
 using namespace creditwatch::core;
 
@@ -46,6 +53,28 @@ TEST_CASE("basis points format as percentages", "[unit][core]") {
   CHECK(FormatBasisPoints(12500) == "125%");
   CHECK(FormatBasisPoints(8050) == "80.5%");
   CHECK(FormatBasisPoints(0) == "0%");
+  CHECK(FormatBasisPoints(-12550) == "-125.5%");
+  CHECK(FormatBasisPoints(-50) == "-0.5%");  // below one percent the sign stays
+  CHECK(FormatBasisPoints(-5) == "0%");
+  CHECK(FormatBasisPoints(9) == "0%");
+  CHECK(FormatBasisPoints(INT64_MIN) == "-92233720368547758%");
+  CHECK(FormatBasisPoints(INT64_MAX) == "92233720368547758%");
+}
+
+TEST_CASE("money and percentages written in place equal their texts", "[unit][core]") {
+  for (int64_t minor : {int64_t{0}, int64_t{5}, int64_t{-5}, int64_t{999}, int64_t{1000}, int64_t{12'530'000},
+                        int64_t{-123'456'789}, INT64_MIN, INT64_MAX}) {
+    for (const char* currency : {"EUR", "JPY", "KWD"}) {
+      CAPTURE(minor, currency);
+      CHECK(fmt::format("{}", MoneyText{minor, currency}) == FormatMoney(minor, currency));
+    }
+  }
+  // Inside a compiled format, between other arguments, as the alert summaries use them.
+  std::string text = "stale";
+  text.clear();
+  fmt::format_to(std::back_inserter(text), FMT_COMPILE("{} owes {} ({}); {}"), "C-1", MoneyText{-123'456, "EUR"},
+                 BasisPointsText{8050}, 7);
+  CHECK(text == "C-1 owes -1,234.56 EUR (80.5%); 7");
 }
 
 TEST_CASE("ratios in basis points are exact, truncate toward zero and saturate at the cap", "[unit][core]") {
