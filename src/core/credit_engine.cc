@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/alert_tracker.h"
 #include "core/enum_names.h"
@@ -148,7 +151,11 @@ class RuleRun {
     } else if (util < ResolveBelow(t_.utilization_warning_bp, t_)) {
       alerts_.Resolve(v1::UTILIZATION_HIGH, "", explain);
     }
-    if (util > t_.over_limit_bp) {
+    // Compared exactly: the utilization in whole basis points reads 100.009% as 100%.
+    const int64_t exposure = Exposure(s_);
+    const bool over =
+        exposure > 0 && (s_.credit_limit() <= 0 || RatioAboveBp(exposure, s_.credit_limit(), t_.over_limit_bp));
+    if (over) {
       alerts_.Fire(v1::OVER_LIMIT, "", v1::CRITICAL, 0, explain);
     } else if (util < ResolveBelow(t_.over_limit_bp, t_)) {
       alerts_.Resolve(v1::OVER_LIMIT, "", explain);
@@ -222,15 +229,19 @@ class RuleRun {
       };
       const bool met = p.paid() >= p.amount();
       if (!p.broken()) {
+        // Judged at its deadline: until then a payment that counted towards it can still
+        // bounce, and the reversal takes its credit back.
+        if (now_ < p.promised_ms() + int64_t{t_.promise_grace_days} * kMsPerDay) {
+          ++i;
+          continue;
+        }
         if (met) {
           promises->erase(promises->begin() + i);
           continue;
         }
-        if (now_ >= p.promised_ms() + int64_t{t_.promise_grace_days} * kMsPerDay) {
-          p.set_broken(true);
-          s_.add_broken_promises_ms(now_);
-          alerts_.Fire(v1::PROMISE_BROKEN, p.promise_id(), v1::MAJOR, 0, explain);
-        }
+        p.set_broken(true);
+        s_.add_broken_promises_ms(now_);
+        alerts_.Fire(v1::PROMISE_BROKEN, p.promise_id(), v1::MAJOR, 0, explain);
       } else if (met) {
         alerts_.Resolve(v1::PROMISE_BROKEN, p.promise_id(), explain);
         promises->erase(promises->begin() + i);
@@ -285,21 +296,33 @@ class RuleRun {
 
   void Bounces() {
     if (!alerts_.Any(v1::PAYMENT_BOUNCED)) return;
-    std::vector<std::string> cleared;
+    // Resolved once the reversed amount has been paid again, or when the payment leaves
+    // the payment history (NextWake wakes the customer then) without that.
+    std::vector<std::pair<std::string, bool>> cleared;  // payment id, paid again
     for (const auto& a : s_.alerts()) {
       if (a.rule() != v1::PAYMENT_BOUNCED) continue;
       const v1::PaymentRecord* rec = nullptr;
       for (const auto& p : s_.payments()) {
         if (p.payment_id() == a.subject()) rec = &p;
       }
-      // Resolved once the reversed amount has been paid again (or left the history).
-      const bool clear = rec == nullptr || rec->repaid() >= rec->amount();
-      if (clear) cleared.push_back(a.subject());
+      if (rec == nullptr) {
+        cleared.emplace_back(a.subject(), false);
+      } else if (rec->repaid() >= rec->amount()) {
+        cleared.emplace_back(a.subject(), true);
+      }
     }
-    for (const auto& id : cleared) {
+    for (const auto& [id, paid_again] : cleared) {
       alerts_.Resolve(v1::PAYMENT_BOUNCED, id, [&](v1::Alert& a) {
-        SetSummary(a, FMT_COMPILE("{} PAYMENT_BOUNCED resolved: the amount of payment {} was paid again"),
-                   s_.customer_id(), id);
+        if (paid_again) {
+          SetSummary(a, FMT_COMPILE("{} PAYMENT_BOUNCED resolved: the amount of payment {} was paid again"),
+                     s_.customer_id(), id);
+        } else {
+          SetSummary(a,
+                     FMT_COMPILE("{} PAYMENT_BOUNCED resolved: payment {} left the {}-day payment history "
+                                 "without being paid again"),
+                     s_.customer_id(), id, t_.payment_history_days);
+        }
+        AddText(a, "resolution", paid_again ? "paid_again" : "aged_out");
         AddMoney(a, "exposure", Exposure(s_), s_.currency());
       });
     }
@@ -538,14 +561,20 @@ int64_t CreditEngine::NextWake(const v1::CustomerState& s, int64_t now_ms) const
     }
     consider(due + int64_t{t.overdue_hold_days} * kMsPerDay);
   }
+  // Every promise not judged yet: at its deadline it breaks, or, met, leaves the state.
   for (const auto& p : s.promises()) {
-    if (!p.broken() && p.paid() < p.amount()) consider(p.promised_ms() + int64_t{t.promise_grace_days} * kMsPerDay);
+    if (!p.broken()) consider(p.promised_ms() + int64_t{t.promise_grace_days} * kMsPerDay);
   }
   if (s.manual_hold() && s.manual_hold_until_ms() > 0) consider(s.manual_hold_until_ms());
   if (s.release_until_ms() > 0) consider(s.release_until_ms());
   for (int64_t at : s.bounces_ms()) {
     consider(at + int64_t{t.bounce_window_days} * kMsPerDay);
     consider(at + int64_t{t.score_window_days} * kMsPerDay);
+  }
+  // A bounced payment not paid again: its alert resolves when it leaves the history.
+  for (const auto& r : s.payments()) {
+    if (r.reversed() && r.repaid() < r.amount())
+      consider(r.received_ms() + int64_t{t.payment_history_days} * kMsPerDay);
   }
   for (int64_t at : s.broken_promises_ms()) consider(at + int64_t{t.score_window_days} * kMsPerDay);
   for (const auto& o : s.observations()) consider(o.at_ms() + int64_t{t.late_window_days} * kMsPerDay);

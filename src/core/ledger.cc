@@ -63,6 +63,17 @@ int IndexOfInvoice(const v1::CustomerState& s, std::string_view id) {
   return -1;
 }
 
+// An invoice's disputed amount is its open disputes' amounts, capped at what is still
+// open. Derived again after every change to either, so payments, reversals, credit
+// notes and resolutions in any order leave it equal to what the disputes cover.
+void SyncDisputed(const v1::CustomerState& s, v1::InvoiceState& inv) {
+  int64_t sum = 0;
+  for (const auto& d : s.disputes()) {
+    if (d.invoice_id() == inv.invoice_id()) sum += d.amount();
+  }
+  inv.set_disputed(std::clamp<int64_t>(sum, 0, std::max<int64_t>(OpenAmount(inv), 0)));
+}
+
 void RemoveOrder(v1::CustomerState& s, std::string_view order_id) {
   auto* orders = s.mutable_orders();
   for (int i = 0; i < orders->size(); ++i) {
@@ -80,8 +91,9 @@ int32_t DaysBeyondTerms(int64_t paid_ms, int64_t due_ms) {
   return static_cast<int32_t>((paid_ms - due_ms) / kMsPerDay);
 }
 
-// Payment towards promises: the oldest promised date first.
-void CreditPromises(v1::CustomerState& s, int64_t amount) {
+// Payment towards promises: the oldest promised date first. Each credit is kept with the
+// payment, so a reversal takes back exactly what the payment counted.
+void CreditPromises(v1::CustomerState& s, int64_t amount, v1::PaymentRecord& rec) {
   std::vector<v1::PromiseState*> open;
   for (auto& p : *s.mutable_promises()) {
     if (p.paid() < p.amount()) open.push_back(&p);
@@ -93,6 +105,9 @@ void CreditPromises(v1::CustomerState& s, int64_t amount) {
     const int64_t take = std::min(amount, p->amount() - p->paid());
     p->set_paid(p->paid() + take);
     amount -= take;
+    auto* credit = rec.add_promise_credits();
+    credit->set_promise_id(p->promise_id());
+    credit->set_amount(take);
   }
 }
 
@@ -135,8 +150,7 @@ FoldResult ApplyCancel(v1::CustomerState& s, const v1::InvoiceCancelled& p) {
   s.set_open_receivables(s.open_receivables() - applied);
   // A credit note larger than what is open becomes the customer's credit.
   s.set_unapplied_cash(s.unapplied_cash() + (credit - applied));
-  // Disputed amounts cannot exceed what is left open.
-  if (inv->disputed() > OpenAmount(*inv)) inv->set_disputed(OpenAmount(*inv));
+  SyncDisputed(s, *inv);
   CloseIfSettled(s, idx);
   return {};
 }
@@ -183,12 +197,12 @@ FoldResult ApplyPayment(v1::CustomerState& s, const v1::Envelope& e, const v1::P
     alloc->set_issue_ms(inv->issue_ms());
     weighted_days += static_cast<double>(take) * DaysBeyondTerms(e.event_time_ms(), inv->due_ms());
     weighted_amount += take;
-    if (inv->disputed() > OpenAmount(*inv)) inv->set_disputed(OpenAmount(*inv));
+    SyncDisputed(s, *inv);
     CloseIfSettled(s, idx);
   }
   rec->set_unapplied(unapplied);
   s.set_unapplied_cash(s.unapplied_cash() + unapplied);
-  CreditPromises(s, p.amount().minor());
+  CreditPromises(s, p.amount().minor(), *rec);
 
   if (weighted_amount > 0) {
     // Payment behaviour: this payment's amount-weighted days beyond terms, folded into
@@ -224,6 +238,7 @@ FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::
     if (idx >= 0) {
       auto* inv = s.mutable_invoices(idx);
       inv->set_paid(inv->paid() - a.amount());
+      SyncDisputed(s, *inv);  // what the payment had capped is disputed again
     } else {
       // The payment had settled the invoice: reopen the reversed part with its dates.
       auto* inv = s.add_invoices();
@@ -237,6 +252,13 @@ FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::
   }
   s.set_unapplied_cash(s.unapplied_cash() - rec->unapplied());
   reopened += rec->unapplied();
+  // The bounced cash no longer counts towards promises: one still open (before its
+  // deadline, or broken and not yet made good) owes again what this payment counted.
+  for (const auto& credit : rec->promise_credits()) {
+    v1::PromiseState* pr =
+        FindIf(*s.mutable_promises(), [&](const v1::PromiseState& x) { return x.promise_id() == credit.promise_id(); });
+    if (pr != nullptr) pr->set_paid(std::max<int64_t>(pr->paid() - credit.amount(), 0));
+  }
   FoldResult result;
   result.payment_reversed = true;
   result.reopened_amount = reopened;
@@ -261,12 +283,13 @@ FoldResult ApplyDisputeOpened(v1::CustomerState& s, const v1::DisputeOpened& p) 
   }
   v1::InvoiceState* inv = FindInvoice(s, p.invoice_id());
   if (inv == nullptr) return Reject(v1::UNKNOWN_REFERENCE, fmt::format("invoice {} is not open", p.invoice_id()));
+  // A dispute covers at most what is open and not disputed already.
   const int64_t amount = std::min(p.amount().minor(), OpenAmount(*inv) - inv->disputed());
-  inv->set_disputed(inv->disputed() + std::max<int64_t>(amount, 0));
   auto* d = s.add_disputes();
   d->set_dispute_id(p.dispute_id());
   d->set_invoice_id(p.invoice_id());
   d->set_amount(std::max<int64_t>(amount, 0));
+  SyncDisputed(s, *inv);
   return {};
 }
 
@@ -281,13 +304,16 @@ FoldResult ApplyDisputeResolved(v1::CustomerState& s, const v1::DisputeResolved&
   const int idx = IndexOfInvoice(s, d.invoice_id());
   if (idx < 0) return {};
   auto* inv = s.mutable_invoices(idx);
-  inv->set_disputed(std::max<int64_t>(inv->disputed() - d.amount(), 0));
   if (p.outcome() == v1::DisputeResolved::CREDITED) {
-    const int64_t credit = std::min(d.amount(), OpenAmount(*inv));
-    inv->set_amount(inv->amount() - credit);
-    s.set_open_receivables(s.open_receivables() - credit);
-    CloseIfSettled(s, idx);
+    // As a credit note: what exceeds the open amount (the customer paid the disputed part
+    // meanwhile) becomes the customer's credit.
+    const int64_t applied = std::clamp<int64_t>(d.amount(), 0, std::max<int64_t>(OpenAmount(*inv), 0));
+    inv->set_amount(inv->amount() - applied);
+    s.set_open_receivables(s.open_receivables() - applied);
+    s.set_unapplied_cash(s.unapplied_cash() + (d.amount() - applied));
   }
+  SyncDisputed(s, *inv);
+  CloseIfSettled(s, idx);
   return {};
 }
 

@@ -46,6 +46,11 @@ int64_t RatioBp(int64_t num, int64_t den, int64_t cap) {
   return static_cast<int64_t>(bp);
 }
 
+bool RatioAboveBp(int64_t num, int64_t den, int64_t bp) {
+  __extension__ using Wide = __int128;
+  return static_cast<Wide>(num) * 10000 > static_cast<Wide>(bp) * den;
+}
+
 AmountText::AmountText(int64_t minor, std::string_view currency) {
   const int digits = MinorDigits(currency);
   // Work in unsigned magnitude so INT64_MIN formats correctly.

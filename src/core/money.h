@@ -15,6 +15,10 @@ int MinorDigits(std::string_view currency);
 // `cap`. REQUIRES: den > 0.
 int64_t RatioBp(int64_t num, int64_t den, int64_t cap = INT64_MAX);
 
+// Whether num / den > bp / 10000, exactly (RatioBp truncates: 100.009% reads 10000 bp,
+// which is not above 10000). REQUIRES: den > 0.
+bool RatioAboveBp(int64_t num, int64_t den, int64_t bp);
+
 // "125,300.00 EUR"; negative amounts get a leading '-'.
 std::string FormatMoney(int64_t minor, std::string_view currency);
 

@@ -24,6 +24,15 @@ Rejection CheckMoney(const v1::Money& m, const char* field, bool allow_zero = fa
   return {};
 }
 
+// Dates after 9999-12-31T23:59:59.999Z are rejected: deadlines are dates plus days, and
+// a "never" marker such as INT64_MAX would overflow them.
+constexpr int64_t kMaxTimeMs = 253'402'300'799'999;
+
+Rejection CheckTime(int64_t ms, const char* field) {
+  if (ms > kMaxTimeMs) return Reject(v1::INVALID_FIELD, fmt::format("{} {} is after 9999-12-31", field, ms));
+  return {};
+}
+
 #define CW_CHECK(expr)       \
   do {                       \
     Rejection r_ = (expr);   \
@@ -46,6 +55,8 @@ Rejection ValidatePayload(const v1::Envelope& e) {
       CW_CHECK(CheckId(p.invoice_id(), "invoice_id"));
       CW_CHECK(CheckMoney(p.amount(), "amount"));
       if (p.issue_date_ms() <= 0) return Reject(v1::INVALID_FIELD, "issue_date_ms is missing");
+      CW_CHECK(CheckTime(p.issue_date_ms(), "issue_date_ms"));
+      CW_CHECK(CheckTime(p.due_date_ms(), "due_date_ms"));
       if (p.due_date_ms() != 0 && p.due_date_ms() < p.issue_date_ms()) {
         return Reject(v1::INVALID_FIELD, "due_date_ms is before issue_date_ms");
       }
@@ -104,14 +115,14 @@ Rejection ValidatePayload(const v1::Envelope& e) {
       CW_CHECK(CheckId(p.promise_id(), "promise_id"));
       CW_CHECK(CheckMoney(p.amount(), "amount"));
       if (p.promised_date_ms() <= 0) return Reject(v1::INVALID_FIELD, "promised_date_ms is missing");
-      return {};
+      return CheckTime(p.promised_date_ms(), "promised_date_ms");
     }
     case v1::Envelope::kManualHold:
       if (e.manual_hold().until_ms() < 0) return Reject(v1::INVALID_FIELD, "until_ms must be >= 0");
-      return {};
+      return CheckTime(e.manual_hold().until_ms(), "until_ms");
     case v1::Envelope::kManualRelease:
       if (e.manual_release().until_ms() < 0) return Reject(v1::INVALID_FIELD, "until_ms must be >= 0");
-      return {};
+      return CheckTime(e.manual_release().until_ms(), "until_ms");
     case v1::Envelope::PAYLOAD_NOT_SET: break;
   }
   return Reject(v1::UNKNOWN_PAYLOAD, "payload is not set or not known to this version");

@@ -111,6 +111,11 @@ TEST_CASE("validation rejects bad events with reason codes and leaves state unch
   expect(ev.Reversal(kT0, "NEVER"), v1::UNKNOWN_REFERENCE);
   expect(ev.Payment(kT0, "P1", 100, {{"I1", 200}}), v1::INVALID_FIELD);
   expect(ev.Invoice(kT0, "I1", 100, kT0 - kDay), v1::INVALID_FIELD);
+  // "Never" markers would overflow the deadlines computed from them.
+  expect(ev.Invoice(kT0, "I1", 100, INT64_MAX), v1::INVALID_FIELD);
+  expect(ev.Promise(kT0, "PR1", 100, INT64_MAX), v1::INVALID_FIELD);
+  expect(ev.Hold(kT0, INT64_MAX), v1::INVALID_FIELD);
+  expect(ev.Release(kT0, INT64_MAX), v1::INVALID_FIELD);
   e = ev.Invoice(kT0, "I1", 100, kT0 + kDay);
   e.set_customer_id("C-2");
   expect(e, v1::KEY_MISMATCH);
@@ -126,4 +131,55 @@ TEST_CASE("the same event id twice changes nothing", "[unit][core][ledger]") {
   CHECK(h.Apply(limit).kind == StepKind::kDuplicate);
   CHECK(h.state.SerializeAsString() == once);
   CHECK(h.out.size() == 0);
+}
+
+TEST_CASE("an invoice's disputed amount follows its open disputes through payments, reversals and resolutions",
+          "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 10'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 100'000, kT0 + 30 * kDay));
+
+  SECTION("a reversal disputes again what the payment had capped") {
+    h.Apply(ev.Dispute(kT0, "D1", "I1", 100'000));
+    h.Apply(ev.Payment(kT0 + kDay, "P1", 60'000, {{"I1", 60'000}}));
+    CHECK(h.state.invoices(0).disputed() == 40'000);  // no more than is open
+    h.Apply(ev.Reversal(kT0 + 2 * kDay, "P1"));
+    REQUIRE(h.state.invoices_size() == 1);
+    CHECK(h.state.invoices(0).paid() == 0);
+    CHECK(h.state.invoices(0).disputed() == 100'000);
+    CHECK(creditwatch::core::CollectibleAmount(h.state.invoices(0)) == 0);
+  }
+  SECTION("resolving one of two disputes leaves what the other covers") {
+    h.Apply(ev.Dispute(kT0, "D1", "I1", 50'000));
+    h.Apply(ev.Dispute(kT0, "D2", "I1", 50'000));
+    h.Apply(ev.Payment(kT0 + kDay, "P1", 50'000, {{"I1", 50'000}}));
+    CHECK(h.state.invoices(0).disputed() == 50'000);
+    h.Apply(ev.DisputeResolved(kT0 + 2 * kDay, "D1", v1::DisputeResolved::CUSTOMER_PAYS));
+    CHECK(h.state.invoices(0).disputed() == 50'000);  // D2 still disputes all that is open
+    CHECK(creditwatch::core::CollectibleAmount(h.state.invoices(0)) == 0);
+  }
+  CHECK(RecomputeExposure(h.state) == Exposure(h.state));
+}
+
+TEST_CASE("a credited dispute the customer had paid meanwhile becomes the customer's credit", "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 10'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 100'000, kT0 + 30 * kDay));
+  h.Apply(ev.Dispute(kT0, "D1", "I1", 50'000));
+  h.Apply(ev.Payment(kT0 + kDay, "P1", 80'000, {{"I1", 80'000}}));
+  h.Apply(ev.DisputeResolved(kT0 + 2 * kDay, "D1", v1::DisputeResolved::CREDITED));
+  // The invoice is now 50,000 and 80,000 was paid: 30,000 is the customer's.
+  CHECK(h.state.invoices_size() == 0);
+  CHECK(h.state.unapplied_cash() == 30'000);
+  CHECK(Exposure(h.state) == -30'000);
+  CHECK(RecomputeExposure(h.state) == Exposure(h.state));
+  // The same as a 50,000 credit note at that point.
+  Harness note;
+  note.Apply(ev.Customer(kT0, 10'000'000));
+  note.Apply(ev.Invoice(kT0, "I1", 100'000, kT0 + 30 * kDay));
+  note.Apply(ev.Payment(kT0 + kDay, "P1", 80'000, {{"I1", 80'000}}));
+  note.Apply(ev.Cancel(kT0 + 2 * kDay, "I1", 50'000));
+  CHECK(Exposure(note.state) == Exposure(h.state));
 }

@@ -19,6 +19,16 @@ int64_t EvidenceInt(const v1::Alert& a, const std::string& name) {
   FAIL("no evidence named " << name);
   return 0;
 }
+// A promise of `promised_amount` made on day 1 for day 10, then a payment of 100,000 on
+// day 5 against a 500,000 invoice. Returns the promised date.
+int64_t PromiseThenPayment(Harness& h, Events& ev, int64_t promised_amount) {
+  h.Apply(ev.Customer(kT0, 100'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 500'000, kT0 + 30 * kDay));
+  const int64_t promised = kT0 + 10 * kDay;
+  h.Apply(ev.Promise(kT0 + kDay, "PR1", promised_amount, promised));
+  h.Apply(ev.Payment(kT0 + 5 * kDay, "P1", 100'000, {{"I1", 100'000}}));
+  return promised;
+}
 }  // namespace
 
 TEST_CASE("utilization and over-limit alerts fire, escalate and resolve with hysteresis", "[unit][core][rules]") {
@@ -137,11 +147,7 @@ TEST_CASE("paying the overdue invoice resolves its alert", "[unit][core][rules]"
 TEST_CASE("a promise not met by its date plus grace is broken, and resolves when paid", "[unit][core][rules]") {
   Harness h;
   Events ev("C-1");
-  h.Apply(ev.Customer(kT0, 100'000'000));
-  h.Apply(ev.Invoice(kT0, "I1", 500'000, kT0 + 30 * kDay));
-  const int64_t promised = kT0 + 10 * kDay;
-  h.Apply(ev.Promise(kT0 + kDay, "PR1", 300'000, promised));
-  h.Apply(ev.Payment(kT0 + 5 * kDay, "P1", 100'000, {{"I1", 100'000}}));
+  const int64_t promised = PromiseThenPayment(h, ev, 300'000);
   h.RunTimersUntil(promised + kDay - 1);
   CHECK(h.Alerts(v1::PROMISE_BROKEN).empty());
   h.RunTimersUntil(promised + kDay);
@@ -312,4 +318,60 @@ TEST_CASE("an order released by a manual release is scored in the same step, onc
   REQUIRE(downs.size() == 1);
   CHECK(downs[0].status() == v1::Alert::FIRING);
   CHECK(EvidenceInt(downs[0], "utilization") == 30);
+}
+
+TEST_CASE("a payment that bounces before the promise's date no longer counts towards it", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  const int64_t promised = PromiseThenPayment(h, ev, 100'000);
+  REQUIRE(h.state.promises_size() == 1);  // met, judged at its date
+  h.Apply(ev.Reversal(kT0 + 7 * kDay, "P1"));
+  CHECK(h.state.promises(0).paid() == 0);
+  h.RunTimersUntil(promised + 2 * kDay);
+  auto broken = h.Alerts(v1::PROMISE_BROKEN);
+  REQUIRE(broken.size() == 1);
+  CHECK(broken[0].status() == v1::Alert::FIRING);
+  CHECK(broken[0].at_ms() == promised + kDay);  // the date plus a day of grace
+  CHECK(EvidenceInt(broken[0], "received") == 0);
+}
+
+TEST_CASE("a promise met and not reversed leaves the state at its date", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  const int64_t promised = PromiseThenPayment(h, ev, 100'000);
+  CHECK(h.engine.NextWake(h.state, kT0 + 5 * kDay) == promised + kDay);
+  h.RunTimersUntil(promised + kDay);
+  CHECK(h.state.promises_size() == 0);
+  CHECK(h.Alerts(v1::PROMISE_BROKEN).empty());
+}
+
+TEST_CASE("OVER_LIMIT compares exposure with the limit exactly", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 10'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 10'000'000, kT0 + 30 * kDay));  // exactly at the limit
+  CHECK_FALSE(h.Active(v1::OVER_LIMIT));
+  h.Apply(ev.Invoice(kT0, "I2", 999, kT0 + 30 * kDay));  // 100.00999%: whole basis points read 100%
+  CHECK(h.Active(v1::OVER_LIMIT));
+  CHECK(h.state.block_status() == v1::BlockStatus::HOLD);
+}
+
+TEST_CASE("a bounced payment never paid again resolves when it leaves the payment history", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  h.Apply(ev.Customer(kT0, 100'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 500'000, kT0 + 30 * kDay));
+  h.Apply(ev.Payment(kT0 + kDay, "P1", 100'000, {{"I1", 100'000}}));
+  h.Apply(ev.Reversal(kT0 + 2 * kDay, "P1"));
+  REQUIRE(h.Active(v1::PAYMENT_BOUNCED, "P1"));
+  const int64_t leaves = kT0 + kDay + 180 * kDay;  // received + the default 180-day history
+  h.RunTimersUntil(leaves - 1);
+  CHECK(h.Active(v1::PAYMENT_BOUNCED, "P1"));
+  h.RunTimersUntil(leaves + kDay);
+  CHECK_FALSE(h.Active(v1::PAYMENT_BOUNCED, "P1"));
+  auto resolved = h.Alerts(v1::PAYMENT_BOUNCED);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].status() == v1::Alert::RESOLVED);
+  CHECK(resolved[0].at_ms() == leaves);
+  CHECK(resolved[0].summary().find("left the 180-day payment history") != std::string::npos);
 }
