@@ -108,6 +108,7 @@ void CreditPromises(v1::CustomerState& s, int64_t amount, v1::PaymentRecord& rec
     auto* credit = rec.add_promise_credits();
     credit->set_promise_id(p->promise_id());
     credit->set_amount(take);
+    credit->set_promise_seq(p->seq());
   }
 }
 
@@ -256,7 +257,7 @@ FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::
   // deadline, or broken and not yet made good) owes again what this payment counted.
   for (const auto& credit : rec->promise_credits()) {
     v1::PromiseState* pr =
-        FindIf(*s.mutable_promises(), [&](const v1::PromiseState& x) { return x.promise_id() == credit.promise_id(); });
+        FindIf(*s.mutable_promises(), [&](const v1::PromiseState& x) { return x.seq() == credit.promise_seq(); });
     if (pr != nullptr) pr->set_paid(std::max<int64_t>(pr->paid() - credit.amount(), 0));
   }
   FoldResult result;
@@ -326,6 +327,8 @@ FoldResult ApplyPromise(v1::CustomerState& s, const v1::Envelope& e, const v1::P
   pr->set_amount(p.amount().minor());
   pr->set_promised_ms(p.promised_date_ms());
   pr->set_made_ms(e.event_time_ms());
+  s.set_promise_seq(s.promise_seq() + 1);
+  pr->set_seq(s.promise_seq());
   return {};
 }
 
