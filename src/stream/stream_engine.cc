@@ -221,9 +221,15 @@ void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
 
 void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
   input_ = Input();
-  // Finish and commit the batch in flight before the partitions go.
-  if (Status st = CommitBatch(); !st.ok()) fatal_ = st;
-  if (Status st = FinishInFlight(); !st.ok()) fatal_ = st;
+  // Finish and commit the batch in flight before the partitions go; after an error
+  // (fatal_ set), neither: the revocation then comes from the consumer's close() on the
+  // way out, and what the batch did is read again after a restart.
+  if (fatal_.ok()) {
+    if (Status st = CommitBatch(); !st.ok()) fatal_ = st;
+    if (Status st = FinishInFlight(); !st.ok()) fatal_ = st;
+  } else {
+    spdlog::warn("revocation after an error: the batch in progress is not committed");
+  }
   // Records read ahead from these partitions go too: an assignment reads from the
   // stored positions again.
   std::erase_if(ahead_, [&partitions](const Ahead& a) {
@@ -657,6 +663,7 @@ void StreamEngine::DeleteAcked(std::vector<uint64_t>& acked) {
 }
 
 Status StreamEngine::CommitBatch() {
+  if (!fatal_.ok()) return fatal_;
   std::vector<uint64_t> acked = drainer_ ? drainer_->TakeAcked() : std::vector<uint64_t>{};
   if (batch_ops_ == 0 && dirty_.empty() && acked.empty()) return Status::Ok();
   // One batch in flight: the previous one must be durable, and its outputs handed to
@@ -778,6 +785,12 @@ void StreamEngine::Periodic() {
 }
 
 Status StreamEngine::Run(const std::atomic<bool>& stop) {
+  Status st = RunLoop(stop);
+  if (!st.ok() && fatal_.ok()) fatal_ = st;  // the consumer's close() must not commit after this
+  return st;
+}
+
+Status StreamEngine::RunLoop(const std::atomic<bool>& stop) {
   store::RunAsBatchWork();  // lookups and scrapes are answered ahead of the batch loop
   while (!stop.load() && fatal_.ok()) {
     if (committer_->Done()) {

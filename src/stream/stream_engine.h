@@ -120,6 +120,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   void DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail);
   void DeleteAcked(std::vector<uint64_t>& acked);  // sorts `acked`
   Status CommitBatch();
+  Status RunLoop(const std::atomic<bool>& stop);
   void EvictCustomers();
   // Waits for the batch in flight and hands its outputs to the producer.
   Status FinishInFlight();
@@ -218,6 +219,9 @@ class StreamEngine : public RdKafka::RebalanceCb {
   int64_t timers_pending_ = 0;
   int64_t outbox_depth_ = 0;
   int64_t last_periodic_ms_ = 0;
+  // The first error that stops the engine. Once set, nothing more is committed: the
+  // batch in progress may be half applied (its positions ahead of its states), and is
+  // read again after a restart.
   Status fatal_;
   core::StepOutputs out_;
   v1::Envelope envelope_;

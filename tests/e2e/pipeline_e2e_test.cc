@@ -74,11 +74,16 @@ void CheckOutputs(const std::vector<OutRecord>& recs, const ReferenceResult& ref
 
 // `logged_steps`: some customers must have steps logged after their checkpoint (a
 // backlog folds many steps of a customer into one batch, which then checkpoints it).
-void CheckStates(const std::string& data_dir, const ReferenceResult& ref, bool logged_steps = true) {
+std::unique_ptr<creditwatch::store::CreditStore> OpenStore(const std::string& data_dir) {
   creditwatch::store::StoreOptions o;
   o.data_dir = data_dir;
   std::unique_ptr<creditwatch::store::CreditStore> store;
   REQUIRE(creditwatch::store::CreditStore::Open(o, &store).ok());
+  return store;
+}
+
+void CheckStates(const std::string& data_dir, const ReferenceResult& ref, bool logged_steps = true) {
+  auto store = OpenStore(data_dir);
   size_t n = 0;
   size_t mismatched = 0;
   // A stored state is a checkpoint: the steps logged since are replayed on top of it.
@@ -462,4 +467,58 @@ TEST_CASE("e2e: input deleted by the broker before it was read is reported, neve
   REQUIRE(at != std::string::npos);
   CHECK(std::stod(m->body.substr(at + std::string("\ncreditwatch_offsets_lost_total ").size())) > 0);
   REQUIRE(engine.Kill(SIGTERM) == 0);
+}
+
+TEST_CASE("e2e: a record whose customer cannot be read stops the engine, and its position is not stored past it",
+          "[e2e][pipeline]") {
+  E2eCluster cluster(1);
+  TestProducer producer(cluster.bootstrap(), kInput, 1);
+  Events ev("C-BAD");
+  producer.Produce("C-BAD", ev.Customer(kT0, 1'000'000).SerializeAsString());
+  producer.Produce("C-BAD", ev.Order(kT0, "O1", 5'000).SerializeAsString());
+  producer.Flush();
+  const std::string cfg = cluster.WriteConfig("engine", "event_time");
+  {
+    Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine1.log");
+    // The order's decision.
+    const auto outs = ReadOutputs(
+        cluster.bootstrap(), cluster.partitions(), [](const auto& recs) { return !recs.empty(); },
+        std::chrono::seconds(60));
+    REQUIRE_FALSE(outs.empty());
+    REQUIRE(engine.Kill(SIGTERM) == 0);
+  }
+  // The customer's next logged step is unreadable.
+  v1::PartitionPosition before;
+  {
+    auto store = OpenStore(cluster.DataDir("engine"));
+    v1::CustomerState s;
+    bool found = false;
+    REQUIRE(store->GetCustomer("C-BAD", &s, &found).ok());
+    REQUIRE(found);
+    creditwatch::store::StoreBatch batch(*store);
+    batch.PutStep("C-BAD", s.step_seq(), "\xff\xff not a step");
+    REQUIRE(store->Commit(batch).ok());
+    REQUIRE(store->GetPosition(kInput, 0, &before, &found).ok());
+    REQUIRE(found);
+  }
+  // A record before it for another customer, then one for it, in the same batch.
+  producer.Produce("C-OK", Events("C-OK").Customer(kT0, 1'000'000).SerializeAsString());
+  producer.Produce("C-BAD", ev.Invoice(kT0, "I1", 5'000, kT0 + 30 * kDay).SerializeAsString());
+  producer.Flush();
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine2.log");
+  const int code = engine.WaitFor(std::chrono::seconds(60));
+  INFO(engine.Log());
+  CHECK(code != 0);
+  CHECK(code != -1);
+  CHECK(engine.Log().find("does not parse") != std::string::npos);
+  if (code == -1) engine.Kill(SIGKILL);
+  auto store = OpenStore(cluster.DataDir("engine"));
+  v1::PartitionPosition after;
+  bool found = false;
+  REQUIRE(store->GetPosition(kInput, 0, &after, &found).ok());
+  // The unreadable customer's record (the second) is not behind the stored position: it
+  // is read again after a restart. C-OK's may be, if it came in a batch of its own.
+  v1::CustomerState ok;
+  REQUIRE(store->GetCustomer("C-OK", &ok, &found).ok());
+  CHECK(after.next_offset() == before.next_offset() + (found ? 1 : 0));
 }
