@@ -421,9 +421,21 @@ Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhausti
     const auto [fire_ms, customer] = *index.begin();
     Cached* c = nullptr;
     if (Status st = Load(customer, partition, &c); !st.ok()) return st;
-    if (c->state.timer_ms() != fire_ms) {  // cannot happen while index and states agree
-      spdlog::error("{}: timer at {} does not match the state's {}; dropped", customer, fire_ms, c->state.timer_ms());
-      index.erase(index.begin());
+    if (c->state.timer_ms() != fire_ms) {
+      // The index holds a wake the state no longer has: the rules changed since the
+      // customer's steps were logged, and replaying them under the new rules moved its
+      // wake. The state's wake is armed instead, and the stored index follows at commit
+      // (WriteDirty moves the entry from what RocksDB holds, fire_ms, to the state's).
+      spdlog::warn("{}: timer at {} moved to {} (the rules changed since it was set)", customer, fire_ms,
+                   c->state.timer_ms());
+      index.erase({fire_ms, customer});
+      if (c->state.timer_ms() != 0) {
+        index.insert({c->state.timer_ms(), customer});
+      } else {
+        --timers_pending_;  // counted while it had a wake
+      }
+      c->stored_timer_ms = fire_ms;
+      MarkDirty(*c);
       continue;
     }
     const bool was_hold = c->state.block_status() == v1::BlockStatus::HOLD;

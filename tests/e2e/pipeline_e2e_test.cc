@@ -522,3 +522,55 @@ TEST_CASE("e2e: a record whose customer cannot be read stops the engine, and its
   REQUIRE(store->GetCustomer("C-OK", &ok, &found).ok());
   CHECK(after.next_offset() == before.next_offset() + (found ? 1 : 0));
 }
+
+TEST_CASE("e2e: a wake moved by changed rules still fires after a restart", "[e2e][pipeline]") {
+  E2eCluster cluster(1);
+  TestProducer producer(cluster.bootstrap(), kInput, 1);
+  Events x("C-X");
+  Events y("C-Y");
+  const int64_t promised = kT0 + 10 * kDay;
+  auto has_output = [](const std::string& fragment) {
+    return [fragment](const std::vector<OutRecord>& recs) {
+      return std::any_of(recs.begin(), recs.end(), [&](const OutRecord& r) {
+        const auto it = r.headers.find("creditwatch.output_id");
+        return it != r.headers.end() && it->second.find(fragment) != std::string::npos;
+      });
+    };
+  };
+  {
+    // Default rules: the promise is judged a day after its date. The order comes in a
+    // batch of its own, so it is a step logged after the customer's checkpoint.
+    Process engine({CREDITWATCH_BIN, "run", "-c", cluster.WriteConfig("engine", "event_time")},
+                   cluster.dir() / "engine1.log");
+    producer.Produce("C-X", x.Customer(kT0, 1'000'000).SerializeAsString());
+    producer.Produce("C-X", x.Promise(kT0, "PR1", 5'000, promised).SerializeAsString());
+    producer.Produce("C-X", x.Order(kT0, "O1", 1'000).SerializeAsString());
+    producer.Flush();
+    REQUIRE_FALSE(ReadOutputs(cluster.bootstrap(), 1, has_output("C-X/order/O1"), std::chrono::seconds(60)).empty());
+    producer.Produce("C-X", x.Order(kT0 + kDay, "O2", 1'000).SerializeAsString());
+    producer.Flush();
+    REQUIRE_FALSE(ReadOutputs(cluster.bootstrap(), 1, has_output("C-X/order/O2"), std::chrono::seconds(60)).empty());
+    REQUIRE(engine.Kill(SIGTERM) == 0);
+  }
+  {
+    auto store = OpenStore(cluster.DataDir("engine"));
+    REQUIRE(store->CountSteps() > 0);  // the customer is a checkpoint and logged steps
+  }
+  // Three days of grace now: replaying the logged step moves the wake from the date + 1
+  // day to the date + 3 days. The old wake comes due first, then the new one.
+  Process engine({CREDITWATCH_BIN, "run", "-c",
+                  cluster.WriteConfig("engine", "event_time", "rules:\n  defaults:\n    promise_grace_days: 3\n")},
+                 cluster.dir() / "engine2.log");
+  producer.Produce("C-Y", y.Customer(promised + 2 * kDay, 1'000'000).SerializeAsString());
+  producer.Produce("C-Y", y.Order(promised + 4 * kDay, "O1", 1'000).SerializeAsString());
+  producer.Flush();
+  const auto outs = ReadOutputs(cluster.bootstrap(), 1, has_output("C-X/PROMISE_BROKEN/PR1"), std::chrono::seconds(30));
+  INFO(engine.Log());
+  CHECK(has_output("C-X/PROMISE_BROKEN/PR1")(outs));
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+  // The stored index holds the customer's wake, not the old one.
+  auto store = OpenStore(cluster.DataDir("engine"));
+  std::vector<creditwatch::store::DueTimer> timers;
+  REQUIRE(store->AllTimers(0, &timers).ok());
+  for (const auto& t : timers) CHECK(t.fire_ms != promised + kDay);
+}
