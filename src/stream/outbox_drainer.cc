@@ -8,6 +8,9 @@
 #include "stream/kafka_util.h"
 
 namespace creditwatch::stream {
+namespace {
+const std::string kEmpty;
+}  // namespace
 
 const char* OutputKindName(v1::OutboxRecord::Kind kind) {
   switch (kind) {
@@ -66,21 +69,38 @@ void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) {
   Produce(seq, record);
 }
 
+bool OutboxDrainer::OmitValue(uint64_t seq, Unacked& u, size_t value_size) {
+  if (u.kind != v1::OutboxRecord::DEAD_LETTER || u.omit_value || value_size == 0) return false;
+  u.omit_value = true;
+  spdlog::warn("outbox record {}: the dead letter's {} bytes are too large to produce; sent without them", seq,
+               value_size);
+  return true;
+}
+
 bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
   const char* kind = OutputKindName(r.kind());
+  const auto unacked = pending_.find(seq);
   for (;;) {
+    const bool omit = unacked != pending_.end() && unacked->second.omit_value;
+    const std::string& value = omit ? kEmpty : r.value();
     RdKafka::Headers* headers = RdKafka::Headers::create();
     headers->add("creditwatch.output_id", r.output_id());
     headers->add("creditwatch.kind", kind);
     for (const auto& h : r.headers()) headers->add(h.key(), h.value().data(), h.value().size());
+    if (omit) headers->add("creditwatch.value_omitted", std::to_string(r.value().size()) + " bytes, too large");
     const RdKafka::ErrorCode err =
         producer_->produce(TopicOf(r.kind()), RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                           const_cast<char*>(r.value().data()), r.value().size(), r.key().data(), r.key().size(), 0,
-                           headers, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
+                           const_cast<char*>(value.data()), value.size(), r.key().data(), r.key().size(), 0, headers,
+                           reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
     if (err == RdKafka::ERR_NO_ERROR) return true;
     delete headers;  // not taken over on failure
     if (err == RdKafka::ERR__QUEUE_FULL) {
       producer_->poll(10);
+      continue;
+    }
+    if (err == RdKafka::ERR_MSG_SIZE_TOO_LARGE && unacked != pending_.end() &&
+        OmitValue(seq, unacked->second, r.value().size())) {
+      metrics_->produce_errors.Increment();
       continue;
     }
     metrics_->produce_errors.Increment();
@@ -96,6 +116,8 @@ void OutboxDrainer::dr_cb(RdKafka::Message& message) {
   if (it == pending_.end()) return;
   if (message.err() != RdKafka::ERR_NO_ERROR) {
     metrics_->produce_errors.Increment();
+    // The topic's own size limit: the retry goes without the input's bytes.
+    if (message.err() == RdKafka::ERR_MSG_SIZE_TOO_LARGE) OmitValue(seq, it->second, message.len());
     spdlog::warn("delivery of outbox record {} to {} failed ({}); it will be sent again", seq, message.topic_name(),
                  message.errstr());
     failed_.push_back(seq);

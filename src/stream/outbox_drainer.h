@@ -46,12 +46,17 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   struct Unacked {
     v1::OutboxRecord::Kind kind;
     int64_t event_time_ms;
+    // A dead letter too large for the producer or the topic goes without the input's
+    // bytes (its headers name the source offset), so it is delivered, not retried forever.
+    bool omit_value = false;
   };
   OutboxDrainer(const StreamOptions& options, obs::EngineMetrics* metrics, std::function<int64_t()> wall_ms,
                 const store::CreditStore* store)
       : options_(options), metrics_(metrics), wall_ms_(std::move(wall_ms)), store_(store) {}
   // False when the producer refused the record (it is then in failed_).
   bool Produce(uint64_t seq, const v1::OutboxRecord& record);
+  // Marks a dead letter refused for its size to go without its value; false otherwise.
+  bool OmitValue(uint64_t seq, Unacked& u, size_t value_size);
   const std::string& TopicOf(v1::OutboxRecord::Kind kind) const;
 
   StreamOptions options_;

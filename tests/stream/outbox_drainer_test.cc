@@ -74,6 +74,15 @@ std::unique_ptr<stream::EmbeddedBroker> StartBroker(int partitions, stream::Stre
   return broker;
 }
 
+std::unique_ptr<stream::OutboxDrainer> MakeDrainer(const stream::StreamOptions& so, obs::EngineMetrics& metrics,
+                                                   const store::CreditStore& db) {
+  std::unique_ptr<stream::OutboxDrainer> drainer;
+  REQUIRE(stream::OutboxDrainer::Create(
+              so, &metrics, [] { return int64_t{1000}; }, &db, &drainer)
+              .ok());
+  return drainer;
+}
+
 }  // namespace
 
 TEST_CASE("a delivery that fails is read back from the outbox and sent again", "[integration][stream]") {
@@ -89,10 +98,7 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
   REQUIRE(t.db->Commit(b).ok());
 
   obs::EngineMetrics metrics;
-  std::unique_ptr<stream::OutboxDrainer> drainer;
-  REQUIRE(stream::OutboxDrainer::Create(
-              so, &metrics, [] { return int64_t{1000}; }, t.db.get(), &drainer)
-              .ok());
+  const auto drainer = MakeDrainer(so, metrics, *t.db);
 
   // The broker goes away before anything is delivered: every delivery times out.
   auto* mcluster = static_cast<rd_kafka_mock_cluster_t*>(broker->mock_cluster());
@@ -131,4 +137,44 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
     CHECK(got.at(id).first == "alert");
     CHECK(got.at(id).second == "alert bytes of " + id);
   }
+}
+
+TEST_CASE("a dead letter too large to produce is delivered without the input's bytes", "[integration][stream]") {
+  stream::StreamOptions so;
+  const auto broker = StartBroker(1, so);
+  so.kafka_producer = {{"message.max.bytes", "20000"}};
+
+  TempStore t;
+  v1::OutboxRecord big;
+  big.set_kind(v1::OutboxRecord::DEAD_LETTER);
+  big.set_key("C-1");
+  big.set_value(std::string(50'000, 'x'));  // over the producer's limit
+  big.set_output_id("dead-letter/creditwatch.events/0/7");
+  auto* h = big.add_headers();
+  h->set_key("creditwatch.source.offset");
+  h->set_value("7");
+  store::StoreBatch b(*t.db);
+  b.PutOutbox(1, big);
+  b.PutOutbox(2, Alert("C-2", "C-2/OVER_LIMIT/1-firing"));
+  REQUIRE(t.db->Commit(b).ok());
+
+  obs::EngineMetrics metrics;
+  const auto drainer = MakeDrainer(so, metrics, *t.db);
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
+  REQUIRE(t.db->ScanOutbox(0, 10, &page).ok());
+  for (const auto& [seq, rec] : page) drainer->Send(seq, rec);
+  std::set<uint64_t> acked;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (acked.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    drainer->Poll();
+    for (uint64_t seq : drainer->TakeAcked()) acked.insert(seq);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(acked == std::set<uint64_t>{1, 2});
+  CHECK(drainer->InFlight() == 0);
+  CHECK(metrics.produce_errors.Value() >= 1);
+  const auto got = ReadAll(broker->bootstraps(), so.topics.dead_letter, 1);
+  REQUIRE(got.count(big.output_id()) == 1);
+  CHECK(got.at(big.output_id()).first == "dead_letter");
+  CHECK(got.at(big.output_id()).second.empty());
 }
