@@ -43,8 +43,10 @@ const std::string* PayloadCurrency(const v1::Envelope& e) {
   }
 }
 
-// Removes a settled invoice and the disputes on it. Returns true when removed.
-bool CloseIfSettled(v1::CustomerState& s, int index) {
+// Removes a settled invoice, and the disputes on it unless `keep_disputes` (it was paid:
+// a dispute resolved as credited later is then the customer's credit). Returns true when
+// removed.
+bool CloseIfSettled(v1::CustomerState& s, int index, bool keep_disputes = false) {
   const auto& inv = s.invoices(index);
   if (inv.paid() < inv.amount()) return false;
   const std::string id = inv.invoice_id();
@@ -52,7 +54,7 @@ bool CloseIfSettled(v1::CustomerState& s, int index) {
   s.set_unapplied_cash(s.unapplied_cash() + (inv.paid() - inv.amount()));
   s.set_open_receivables(s.open_receivables() - OpenAmount(inv));
   s.mutable_invoices()->erase(s.mutable_invoices()->begin() + index);
-  EraseIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == id; });
+  if (!keep_disputes) EraseIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == id; });
   return true;
 }
 
@@ -127,6 +129,8 @@ FoldResult ApplyCustomer(v1::CustomerState& s, const v1::CustomerUpserted& p) {
 
 FoldResult ApplyInvoice(v1::CustomerState& s, const v1::InvoiceIssued& p) {
   if (IndexOfInvoice(s, p.invoice_id()) >= 0) return Duplicate();
+  // Disputes kept from a paid invoice of the same id were about that one.
+  EraseIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == p.invoice_id(); });
   auto* inv = s.add_invoices();
   inv->set_invoice_id(p.invoice_id());
   inv->set_amount(p.amount().minor());
@@ -199,7 +203,7 @@ FoldResult ApplyPayment(v1::CustomerState& s, const v1::Envelope& e, const v1::P
     weighted_days += static_cast<double>(take) * DaysBeyondTerms(e.event_time_ms(), inv->due_ms());
     weighted_amount += take;
     SyncDisputed(s, *inv);
-    CloseIfSettled(s, idx);
+    CloseIfSettled(s, idx, /*keep_disputes=*/true);
   }
   rec->set_unapplied(unapplied);
   s.set_unapplied_cash(s.unapplied_cash() + unapplied);
@@ -247,6 +251,7 @@ FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::
       inv->set_amount(a.amount());
       inv->set_issue_ms(a.issue_ms());
       inv->set_due_ms(a.due_ms());
+      SyncDisputed(s, *inv);  // disputes kept from when the payment settled it
     }
     s.set_open_receivables(s.open_receivables() + a.amount());
     reopened += a.amount();
@@ -256,8 +261,10 @@ FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::
   // The bounced cash no longer counts towards promises: one still open (before its
   // deadline, or broken and not yet made good) owes again what this payment counted.
   for (const auto& credit : rec->promise_credits()) {
-    v1::PromiseState* pr =
-        FindIf(*s.mutable_promises(), [&](const v1::PromiseState& x) { return x.seq() == credit.promise_seq(); });
+    v1::PromiseState* pr = FindIf(*s.mutable_promises(), [&](const v1::PromiseState& x) {
+      // Both: promises stored before they were numbered all have seq 0.
+      return x.seq() == credit.promise_seq() && x.promise_id() == credit.promise_id();
+    });
     if (pr != nullptr) pr->set_paid(std::max<int64_t>(pr->paid() - credit.amount(), 0));
   }
   FoldResult result;
@@ -303,7 +310,11 @@ FoldResult ApplyDisputeResolved(v1::CustomerState& s, const v1::DisputeResolved&
   const v1::DisputeState d = s.disputes(di);
   s.mutable_disputes()->erase(s.mutable_disputes()->begin() + di);
   const int idx = IndexOfInvoice(s, d.invoice_id());
-  if (idx < 0) return {};
+  if (idx < 0) {
+    // The invoice was paid in full meanwhile: a credit is the customer's.
+    if (p.outcome() == v1::DisputeResolved::CREDITED) s.set_unapplied_cash(s.unapplied_cash() + d.amount());
+    return {};
+  }
   auto* inv = s.mutable_invoices(idx);
   if (p.outcome() == v1::DisputeResolved::CREDITED) {
     // As a credit note: what exceeds the open amount (the customer paid the disputed part
@@ -314,13 +325,16 @@ FoldResult ApplyDisputeResolved(v1::CustomerState& s, const v1::DisputeResolved&
     s.set_unapplied_cash(s.unapplied_cash() + (d.amount() - applied));
   }
   SyncDisputed(s, *inv);
-  CloseIfSettled(s, idx);
+  CloseIfSettled(s, idx, /*keep_disputes=*/true);
   return {};
 }
 
 FoldResult ApplyPromise(v1::CustomerState& s, const v1::Envelope& e, const v1::PromiseToPay& p) {
+  // A promise met and waiting for its date is done with: its id may be promised again.
   for (const auto& existing : s.promises()) {
-    if (existing.promise_id() == p.promise_id()) return Duplicate();
+    if (existing.promise_id() == p.promise_id() && (existing.broken() || existing.paid() < existing.amount())) {
+      return Duplicate();
+    }
   }
   auto* pr = s.add_promises();
   pr->set_promise_id(p.promise_id());

@@ -27,6 +27,8 @@ std::string FormatMoney(int64_t minor, std::string_view currency);
 class AmountText {
  public:
   AmountText(int64_t minor, std::string_view currency);
+  AmountText(const AmountText&) = delete;  // view() points into this object
+  AmountText& operator=(const AmountText&) = delete;
   std::string_view view() const { return {begin_, static_cast<size_t>(buf_ + sizeof(buf_) - begin_)}; }
 
  private:

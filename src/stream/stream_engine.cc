@@ -229,6 +229,8 @@ void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
     if (Status st = FinishInFlight(); !st.ok()) fatal_ = st;
   } else {
     spdlog::warn("revocation after an error: the batch in progress is not committed");
+    // The batch in flight still reads the cached states erased below: wait for it.
+    (void)FinishInFlight();
   }
   // Records read ahead from these partitions go too: an assignment reads from the
   // stored positions again.

@@ -8,6 +8,14 @@ using creditwatch::core::Exposure;
 using creditwatch::core::RecomputeExposure;
 using creditwatch::core::StepKind;
 
+namespace {
+// A customer with a 100,000.00 limit owing invoice I1 of 1,000.00, due on day 30.
+void CustomerOwing(Harness& h, Events& ev) {
+  h.Apply(ev.Customer(kT0, 10'000'000));
+  h.Apply(ev.Invoice(kT0, "I1", 100'000, kT0 + 30 * kDay));
+}
+}  // namespace
+
 TEST_CASE("exposure is receivables plus approved orders less unapplied cash", "[unit][core][ledger]") {
   Harness h;
   Events ev("C-1");
@@ -137,8 +145,7 @@ TEST_CASE("an invoice's disputed amount follows its open disputes through paymen
           "[unit][core][ledger]") {
   Harness h;
   Events ev("C-1");
-  h.Apply(ev.Customer(kT0, 10'000'000));
-  h.Apply(ev.Invoice(kT0, "I1", 100'000, kT0 + 30 * kDay));
+  CustomerOwing(h, ev);
 
   SECTION("a reversal disputes again what the payment had capped") {
     h.Apply(ev.Dispute(kT0, "D1", "I1", 100'000));
@@ -165,8 +172,7 @@ TEST_CASE("an invoice's disputed amount follows its open disputes through paymen
 TEST_CASE("a credited dispute the customer had paid meanwhile becomes the customer's credit", "[unit][core][ledger]") {
   Harness h;
   Events ev("C-1");
-  h.Apply(ev.Customer(kT0, 10'000'000));
-  h.Apply(ev.Invoice(kT0, "I1", 100'000, kT0 + 30 * kDay));
+  CustomerOwing(h, ev);
   h.Apply(ev.Dispute(kT0, "D1", "I1", 50'000));
   h.Apply(ev.Payment(kT0 + kDay, "P1", 80'000, {{"I1", 80'000}}));
   h.Apply(ev.DisputeResolved(kT0 + 2 * kDay, "D1", v1::DisputeResolved::CREDITED));
@@ -182,4 +188,26 @@ TEST_CASE("a credited dispute the customer had paid meanwhile becomes the custom
   note.Apply(ev.Payment(kT0 + kDay, "P1", 80'000, {{"I1", 80'000}}));
   note.Apply(ev.Cancel(kT0 + 2 * kDay, "I1", 50'000));
   CHECK(Exposure(note.state) == Exposure(h.state));
+}
+
+TEST_CASE(
+    "a dispute credited after its invoice was paid in full becomes the customer's credit, after a cancel it is gone",
+    "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  CustomerOwing(h, ev);
+  h.Apply(ev.Dispute(kT0, "D1", "I1", 30'000));
+  h.Apply(ev.Payment(kT0 + kDay, "P1", 100'000, {{"I1", 100'000}}));
+  CHECK(h.state.invoices_size() == 0);
+  CHECK(h.Apply(ev.DisputeResolved(kT0 + 2 * kDay, "D1", v1::DisputeResolved::CREDITED)).kind == StepKind::kApplied);
+  CHECK(h.state.unapplied_cash() == 30'000);
+  CHECK(h.state.disputes_size() == 0);
+  CHECK(RecomputeExposure(h.state) == Exposure(h.state));
+
+  h.Apply(ev.Invoice(kT0, "I2", 100'000, kT0 + 30 * kDay));
+  h.Apply(ev.Dispute(kT0, "D2", "I2", 30'000));
+  h.Apply(ev.Cancel(kT0 + kDay, "I2"));  // nothing is owed: the dispute is moot
+  CHECK(h.state.disputes_size() == 0);
+  CHECK(h.Apply(ev.DisputeResolved(kT0 + 2 * kDay, "D2", v1::DisputeResolved::CREDITED)).kind == StepKind::kRejected);
+  CHECK(h.state.unapplied_cash() == 30'000);
 }

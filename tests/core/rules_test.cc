@@ -21,9 +21,14 @@ int64_t EvidenceInt(const v1::Alert& a, const std::string& name) {
 }
 // A promise of `promised_amount` made on day 1 for day 10, then a payment of 100,000 on
 // day 5 against a 500,000 invoice. Returns the promised date.
-int64_t PromiseThenPayment(Harness& h, Events& ev, int64_t promised_amount) {
+// A customer with a 1,000,000.00 limit owing invoice I1 of 5,000.00, due on day 30.
+void CustomerOwing(Harness& h, Events& ev) {
   h.Apply(ev.Customer(kT0, 100'000'000));
   h.Apply(ev.Invoice(kT0, "I1", 500'000, kT0 + 30 * kDay));
+}
+
+int64_t PromiseThenPayment(Harness& h, Events& ev, int64_t promised_amount) {
+  CustomerOwing(h, ev);
   const int64_t promised = kT0 + 10 * kDay;
   h.Apply(ev.Promise(kT0 + kDay, "PR1", promised_amount, promised));
   h.Apply(ev.Payment(kT0 + 5 * kDay, "P1", 100'000, {{"I1", 100'000}}));
@@ -374,4 +379,35 @@ TEST_CASE("a bounced payment never paid again resolves when it leaves the paymen
   CHECK(resolved[0].status() == v1::Alert::RESOLVED);
   CHECK(resolved[0].at_ms() == leaves);
   CHECK(resolved[0].summary().find("left the 180-day payment history") != std::string::npos);
+}
+
+TEST_CASE("a promise id used again after the first promise was met is a new promise", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  const int64_t promised = PromiseThenPayment(h, ev, 100'000);  // met on day 5, judged on day 11
+  const auto r = h.Apply(ev.Promise(kT0 + 6 * kDay, "PR1", 200'000, kT0 + 20 * kDay));
+  CHECK(r.kind == core::StepKind::kApplied);
+  REQUIRE(h.state.promises_size() == 2);
+  h.RunTimersUntil(kT0 + 22 * kDay);
+  auto broken = h.Alerts(v1::PROMISE_BROKEN);
+  REQUIRE(broken.size() == 1);  // the second, never paid; the first was met
+  CHECK(broken[0].at_ms() == kT0 + 21 * kDay);
+  CHECK(EvidenceInt(broken[0], "promised") == 200'000);
+  CHECK(promised < kT0 + 21 * kDay);
+}
+
+TEST_CASE("a reversal takes back each promise's credit in states stored before promises were numbered",
+          "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  CustomerOwing(h, ev);
+  h.Apply(ev.Promise(kT0, "PR1", 100'000, kT0 + 10 * kDay));
+  h.Apply(ev.Promise(kT0, "PR2", 100'000, kT0 + 11 * kDay));
+  for (auto& p : *h.state.mutable_promises()) p.set_seq(0);  // as an earlier version stored them
+  h.Apply(ev.Payment(kT0 + kDay, "P1", 150'000, {{"I1", 150'000}}));
+  REQUIRE(h.state.promises(0).paid() == 100'000);
+  REQUIRE(h.state.promises(1).paid() == 50'000);
+  h.Apply(ev.Reversal(kT0 + 2 * kDay, "P1"));
+  CHECK(h.state.promises(0).paid() == 0);
+  CHECK(h.state.promises(1).paid() == 0);
 }
