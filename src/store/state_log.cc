@@ -19,19 +19,21 @@ void AppendKeyAndVarint(std::string& out, uint32_t field, WireType type, uint64_
 }
 }  // namespace
 
-void AppendEventStep(std::string_view record, int64_t now_ms, std::string& out) {
+void AppendEventStep(std::string_view record, int64_t now_ms, int64_t wake_ms, std::string& out) {
   AppendKeyAndVarint(out, v1::LoggedStep::kNowMsFieldNumber, kVarint, static_cast<uint64_t>(now_ms));
   AppendKeyAndVarint(out, v1::LoggedStep::kEventFieldNumber, kLengthDelimited, record.size());
   out.append(record);
+  AppendKeyAndVarint(out, v1::LoggedStep::kWakeMsFieldNumber, kVarint, static_cast<uint64_t>(wake_ms));
 }
 
-void AppendTickStep(int64_t fire_ms, std::string& out) {
+void AppendTickStep(int64_t fire_ms, int64_t wake_ms, std::string& out) {
   AppendKeyAndVarint(out, v1::LoggedStep::kNowMsFieldNumber, kVarint, static_cast<uint64_t>(fire_ms));
   AppendKeyAndVarint(out, v1::LoggedStep::kTickMsFieldNumber, kVarint, static_cast<uint64_t>(fire_ms));
+  AppendKeyAndVarint(out, v1::LoggedStep::kWakeMsFieldNumber, kVarint, static_cast<uint64_t>(wake_ms));
 }
 
 Status ReplaySteps(const core::CreditEngine& engine, std::string_view customer_id,
-                   const std::vector<std::string>& steps, v1::CustomerState& state) {
+                   const std::vector<std::string>& steps, v1::CustomerState& state, int64_t* logged_wake) {
   v1::LoggedStep step;
   v1::Envelope event;
   core::StepOutputs discarded;  // sent when the step was first applied
@@ -39,6 +41,7 @@ Status ReplaySteps(const core::CreditEngine& engine, std::string_view customer_i
     if (!step.ParseFromString(bytes)) {
       return Status::Error(fmt::format("customer '{}': logged step {} does not parse", customer_id, state.step_seq()));
     }
+    if (logged_wake != nullptr) *logged_wake = step.has_wake_ms() ? step.wake_ms() : kUnknownWake;
     discarded.Clear();
     core::StepResult r;
     if (step.step_case() == v1::LoggedStep::kEvent) {

@@ -28,15 +28,21 @@ inline void FinishStep(v1::CustomerState& state, int64_t next_wake_ms) {
 
 // Appends a logged applied event (the record's bytes, as consumed) to `out`, encoded as
 // a LoggedStep: written directly, so the record is copied once.
-void AppendEventStep(std::string_view record, int64_t now_ms, std::string& out);
+// `wake_ms` is the customer's deadline after the step (0: none), as the index stores it.
+void AppendEventStep(std::string_view record, int64_t now_ms, int64_t wake_ms, std::string& out);
 // Appends a logged fired timer to `out`, encoded as a LoggedStep.
-void AppendTickStep(int64_t fire_ms, std::string& out);
+void AppendTickStep(int64_t fire_ms, int64_t wake_ms, std::string& out);
+
+// The deadline the index holds is not known (the last step was logged without it).
+inline constexpr int64_t kUnknownWake = -1;
 
 // Replays `steps` (logged after `state`'s checkpoint, in order) onto `state`. A step the
 // core no longer applies (the rules changed since it was logged) is skipped with a
-// warning and still counted; a step that does not decode is an error.
+// warning and still counted; a step that does not decode is an error. `logged_wake`,
+// when given, receives the last step's logged deadline (kUnknownWake when it has none):
+// what the deadline index holds, which a replay under changed rules may not reproduce.
 Status ReplaySteps(const core::CreditEngine& engine, std::string_view customer_id,
-                   const std::vector<std::string>& steps, v1::CustomerState& state);
+                   const std::vector<std::string>& steps, v1::CustomerState& state, int64_t* logged_wake = nullptr);
 
 // A customer's current state: its checkpoint and the steps logged since, read from one
 // snapshot, replayed. *found is false for a customer never stored.

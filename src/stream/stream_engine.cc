@@ -271,12 +271,16 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
     bool found = false;
     // No snapshot needed: a customer out of the cache has nothing in the batch in flight.
     Status st = store_.GetCustomer(customer_id, &c.state, &found);
+    // The deadline the index holds for this customer: the checkpoint's, or the last
+    // logged step's.
+    int64_t indexed_wake = 0;
     if (st.ok() && found) {
       c.stored = true;
       c.checkpoint_seq = c.state.step_seq();
+      indexed_wake = c.state.timer_ms();
       st = store_.GetSteps(customer_id, c.checkpoint_seq, &loaded_steps_);
       if (st.ok() && !loaded_steps_.empty()) {
-        st = store::ReplaySteps(engine_, customer_id, loaded_steps_, c.state);
+        st = store::ReplaySteps(engine_, customer_id, loaded_steps_, c.state, &indexed_wake);
         metrics_.state_steps_replayed.Increment(static_cast<double>(loaded_steps_.size()));
       }
       c.logged_seq = c.state.step_seq();
@@ -284,9 +288,25 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
     if (!st.ok()) return st;
     if (!found) c.state.set_partition(partition);
     c.stored_timer_ms = c.state.timer_ms();
+    if (indexed_wake != store::kUnknownWake && indexed_wake != c.state.timer_ms()) {
+      // The replay ran under changed rules and moved the deadline: the index follows,
+      // here and (from what it holds, below) at the next commit.
+      spdlog::warn("{}: deadline moved from {} to {} (the rules changed since it was set)", customer_id, indexed_wake,
+                   c.state.timer_ms());
+      auto& index = timers_[c.state.partition()];
+      if (indexed_wake != 0) index.erase({indexed_wake, customer_id});
+      if (c.state.timer_ms() != 0) index.insert({c.state.timer_ms(), customer_id});
+      timers_pending_ += (c.state.timer_ms() != 0) - (indexed_wake != 0);
+      c.stored_timer_ms = indexed_wake;
+      c.moved_timer = true;
+    }
     c.published_block_version = c.state.block_version();
     c.published_release_until_ms = c.state.release_until_ms();
     node = cache_.Insert(std::move(fresh), hash);
+    if (node->value.moved_timer) {
+      node->value.moved_timer = false;
+      MarkDirty(node->value);
+    }
   }
   node->value.handoff.Settle();
   node->value.touched = batch_no_;
@@ -423,20 +443,17 @@ Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhausti
     const auto [fire_ms, customer] = *index.begin();
     Cached* c = nullptr;
     if (Status st = Load(customer, partition, &c); !st.ok()) return st;
+    // Loading may have moved the customer's deadline (Load): then this entry is gone.
+    if (index.find({fire_ms, customer}) == index.end()) continue;
     if (c->state.timer_ms() != fire_ms) {
-      // The index holds a wake the state no longer has: the rules changed since the
-      // customer's steps were logged, and replaying them under the new rules moved its
-      // wake. The state's wake is armed instead, and the stored index follows at commit
-      // (WriteDirty moves the entry from what RocksDB holds, fire_ms, to the state's).
-      spdlog::warn("{}: timer at {} moved to {} (the rules changed since it was set)", customer, fire_ms,
-                   c->state.timer_ms());
+      // A stored deadline no state holds: its customer's steps were logged without their
+      // deadline (an earlier version) and replayed under changed rules. The entry goes;
+      // the state's own deadline is armed, and stored at commit (put again if present).
+      spdlog::warn("{}: stored deadline {} is not the state's {}; moved", customer, fire_ms, c->state.timer_ms());
       index.erase({fire_ms, customer});
-      if (c->state.timer_ms() != 0) {
-        index.insert({c->state.timer_ms(), customer});
-      } else {
-        --timers_pending_;  // counted while it had a wake
-      }
-      c->stored_timer_ms = fire_ms;
+      stale_timers_.push_back({partition, fire_ms, c->id, false});
+      if (c->state.timer_ms() != 0) index.insert({c->state.timer_ms(), customer});
+      c->stored_timer_ms = store::kUnknownWake;
       MarkDirty(*c);
       continue;
     }
@@ -448,7 +465,7 @@ Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhausti
     Emit(out_, was_hold, c->state, fire_ms);
     Reschedule(*c, r.next_wake_ms);
     const size_t step_start = step_bytes_->size();
-    store::AppendTickStep(fire_ms, *step_bytes_);
+    store::AppendTickStep(fire_ms, c->state.timer_ms(), *step_bytes_);
     LogStep(*c, step_start);
     MarkDirty(*c);
   }
@@ -585,7 +602,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   Emit(out_, was_hold, c->state, e.event_time_ms());
   Reschedule(*c, r.next_wake_ms);
   const size_t step_start = step_bytes_->size();
-  store::AppendEventStep({static_cast<const char*>(msg.payload()), msg.len()}, now, *step_bytes_);
+  store::AppendEventStep({static_cast<const char*>(msg.payload()), msg.len()}, now, c->state.timer_ms(), *step_bytes_);
   LogStep(*c, step_start);
   MarkDirty(*c);
   return Status::Ok();
@@ -636,10 +653,12 @@ void StreamEngine::WriteDirty() {
     const int64_t wake_ms = c->state.timer_ms();
     if (wake_ms == c->stored_timer_ms) continue;
     const int32_t p = c->state.partition();
-    if (c->stored_timer_ms != 0) timer_moves_.push_back({p, c->stored_timer_ms, c->id, false});
+    if (c->stored_timer_ms > 0) timer_moves_.push_back({p, c->stored_timer_ms, c->id, false});
     if (wake_ms != 0) timer_moves_.push_back({p, wake_ms, c->id, true});
     c->stored_timer_ms = wake_ms;
   }
+  timer_moves_.insert(timer_moves_.end(), stale_timers_.begin(), stale_timers_.end());
+  stale_timers_.clear();
   metrics_.state_checkpoints.Increment(static_cast<double>(checkpoints));
   metrics_.state_steps_logged.Increment(static_cast<double>(steps_logged));
   dirty_.clear();

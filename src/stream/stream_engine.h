@@ -66,6 +66,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
     bool dirty = false;
     uint64_t touched = 0;         // batch number of the last use
     int64_t stored_timer_ms = 0;  // the deadline-index entry as last written to RocksDB
+    bool moved_timer = false;     // loaded with a deadline the index must move to (Load)
     // The block status as last published to the board (or as loaded).
     uint64_t published_block_version = 0;
     int64_t published_release_until_ms = 0;
@@ -167,6 +168,9 @@ class StreamEngine : public RdKafka::RebalanceCb {
     bool put;  // else a delete
   };
   std::vector<TimerMove> timer_moves_;  // scratch for WriteDirty
+  // Stored deadlines no customer's state holds any more (steps logged before the wake was
+  // logged with them, replayed under changed rules): deleted by the next WriteDirty.
+  std::vector<TimerMove> stale_timers_;
   // This batch's steps, chained per customer, their encodings in step_bytes_.
   struct PendingStep {
     uint32_t offset;

@@ -526,51 +526,64 @@ TEST_CASE("e2e: a record whose customer cannot be read stops the engine, and its
 TEST_CASE("e2e: a wake moved by changed rules still fires after a restart", "[e2e][pipeline]") {
   E2eCluster cluster(1);
   TestProducer producer(cluster.bootstrap(), kInput, 1);
-  Events x("C-X");
-  Events y("C-Y");
+  std::map<std::string, Events> ev;
+  for (const char* id : {"C-X", "C-Y", "C-Z"}) ev.emplace(id, Events(id));
   const int64_t promised = kT0 + 10 * kDay;
-  auto has_output = [](const std::string& fragment) {
-    return [fragment](const std::vector<OutRecord>& recs) {
-      return std::any_of(recs.begin(), recs.end(), [&](const OutRecord& r) {
-        const auto it = r.headers.find("creditwatch.output_id");
-        return it != r.headers.end() && it->second.find(fragment) != std::string::npos;
+  auto has_outputs = [](std::vector<std::string> fragments) {
+    return [fragments](const std::vector<OutRecord>& recs) {
+      return std::all_of(fragments.begin(), fragments.end(), [&](const std::string& f) {
+        return std::any_of(recs.begin(), recs.end(), [&](const OutRecord& r) {
+          const auto it = r.headers.find("creditwatch.output_id");
+          return it != r.headers.end() && it->second.find(f) != std::string::npos;
+        });
       });
     };
   };
   {
-    // Default rules: the promise is judged a day after its date. The order comes in a
-    // batch of its own, so it is a step logged after the customer's checkpoint.
+    // Default rules: a promise is judged a day after its date. The second order comes
+    // in a batch of its own, so it is a step logged after the customer's checkpoint.
     Process engine({CREDITWATCH_BIN, "run", "-c", cluster.WriteConfig("engine", "event_time")},
                    cluster.dir() / "engine1.log");
-    producer.Produce("C-X", x.Customer(kT0, 1'000'000).SerializeAsString());
-    producer.Produce("C-X", x.Promise(kT0, "PR1", 5'000, promised).SerializeAsString());
-    producer.Produce("C-X", x.Order(kT0, "O1", 1'000).SerializeAsString());
+    for (const std::string id : {"C-X", "C-Z"}) {
+      producer.Produce(id, ev.at(id).Customer(kT0, 1'000'000).SerializeAsString());
+      producer.Produce(id, ev.at(id).Promise(kT0, "PR1", 5'000, promised).SerializeAsString());
+      producer.Produce(id, ev.at(id).Order(kT0, "O1", 1'000).SerializeAsString());
+    }
     producer.Flush();
-    REQUIRE_FALSE(ReadOutputs(cluster.bootstrap(), 1, has_output("C-X/order/O1"), std::chrono::seconds(60)).empty());
-    producer.Produce("C-X", x.Order(kT0 + kDay, "O2", 1'000).SerializeAsString());
+    REQUIRE(has_outputs({"C-X/order/O1", "C-Z/order/O1"})(
+        ReadOutputs(cluster.bootstrap(), 1, has_outputs({"C-X/order/O1", "C-Z/order/O1"}), std::chrono::seconds(60))));
+    for (const std::string id : {"C-X", "C-Z"}) {
+      producer.Produce(id, ev.at(id).Order(kT0 + kDay, "O2", 1'000).SerializeAsString());
+    }
     producer.Flush();
-    REQUIRE_FALSE(ReadOutputs(cluster.bootstrap(), 1, has_output("C-X/order/O2"), std::chrono::seconds(60)).empty());
+    REQUIRE(has_outputs({"C-X/order/O2", "C-Z/order/O2"})(
+        ReadOutputs(cluster.bootstrap(), 1, has_outputs({"C-X/order/O2", "C-Z/order/O2"}), std::chrono::seconds(60))));
     REQUIRE(engine.Kill(SIGTERM) == 0);
   }
   {
     auto store = OpenStore(cluster.DataDir("engine"));
-    REQUIRE(store->CountSteps() > 0);  // the customer is a checkpoint and logged steps
+    REQUIRE(store->CountSteps() >= 2);  // each customer is a checkpoint and a logged step
   }
-  // Three days of grace now: replaying the logged step moves the wake from the date + 1
-  // day to the date + 3 days. The old wake comes due first, then the new one.
+  // Three days of grace now: replaying the logged step moves the deadline from the date
+  // + 1 day to the date + 3 days. C-Z is read for an event before its old deadline, C-X
+  // when the old deadline comes due.
   Process engine({CREDITWATCH_BIN, "run", "-c",
                   cluster.WriteConfig("engine", "event_time", "rules:\n  defaults:\n    promise_grace_days: 3\n")},
                  cluster.dir() / "engine2.log");
-  producer.Produce("C-Y", y.Customer(promised + 2 * kDay, 1'000'000).SerializeAsString());
-  producer.Produce("C-Y", y.Order(promised + 4 * kDay, "O1", 1'000).SerializeAsString());
+  producer.Produce("C-Z", ev.at("C-Z").Order(promised, "O3", 1'000).SerializeAsString());
+  producer.Produce("C-Y", ev.at("C-Y").Customer(promised + 2 * kDay, 1'000'000).SerializeAsString());
+  producer.Produce("C-Y", ev.at("C-Y").Order(promised + 4 * kDay, "O1", 1'000).SerializeAsString());
   producer.Flush();
-  const auto outs = ReadOutputs(cluster.bootstrap(), 1, has_output("C-X/PROMISE_BROKEN/PR1"), std::chrono::seconds(30));
+  const std::vector<std::string> broken = {"C-X/PROMISE_BROKEN/PR1", "C-Z/PROMISE_BROKEN/PR1"};
+  const auto outs = ReadOutputs(cluster.bootstrap(), 1, has_outputs(broken), std::chrono::seconds(30));
   INFO(engine.Log());
-  CHECK(has_output("C-X/PROMISE_BROKEN/PR1")(outs));
+  CHECK(has_outputs(broken)(outs));
   REQUIRE(engine.Kill(SIGTERM) == 0);
-  // The stored index holds the customer's wake, not the old one.
+  // The stored index holds each customer's deadline, not the old ones, and the stored
+  // count of customers with a deadline agrees with it.
   auto store = OpenStore(cluster.DataDir("engine"));
   std::vector<creditwatch::store::DueTimer> timers;
   REQUIRE(store->AllTimers(0, &timers).ok());
   for (const auto& t : timers) CHECK(t.fire_ms != promised + kDay);
+  CHECK(store->GetCounter("timers_pending") == static_cast<int64_t>(store->CountTimers()));
 }

@@ -34,14 +34,14 @@ History RunHistory(const core::CreditEngine& engine, const std::vector<v1::Envel
       const core::StepResult r = engine.Tick(s, fire, out);
       REQUIRE(r.kind == core::StepKind::kApplied);
       store::FinishStep(s, r.next_wake_ms);
-      store::AppendTickStep(fire, h.steps.emplace_back());
+      store::AppendTickStep(fire, s.timer_ms(), h.steps.emplace_back());
       h.states.push_back(s);
     }
     out.Clear();
     const core::StepResult r = engine.Apply(s, e, e.event_time_ms(), out);
     if (r.kind != core::StepKind::kApplied) continue;
     store::FinishStep(s, r.next_wake_ms);
-    store::AppendEventStep(e.SerializeAsString(), e.event_time_ms(), h.steps.emplace_back());
+    store::AppendEventStep(e.SerializeAsString(), e.event_time_ms(), s.timer_ms(), h.steps.emplace_back());
     h.states.push_back(s);
   }
   return h;
@@ -166,24 +166,28 @@ TEST_CASE("a gap or an undecodable step is an error naming the customer", "[inte
 TEST_CASE("a logged step's encoding parses as the LoggedStep it stands for", "[unit][store]") {
   std::string bytes;
   const std::string record = std::string("an envelope's bytes\0with a zero", 31);
-  store::AppendEventStep(record, -5, bytes);
+  store::AppendEventStep(record, -5, 1'767'312'000'000, bytes);
   v1::LoggedStep step;
   REQUIRE(step.ParseFromString(bytes));
   CHECK(step.now_ms() == -5);
   REQUIRE(step.step_case() == v1::LoggedStep::kEvent);
   CHECK(step.event() == record);
+  REQUIRE(step.has_wake_ms());
+  CHECK(step.wake_ms() == 1'767'312'000'000);
 
   bytes.clear();
-  store::AppendTickStep(1'767'225'600'000, bytes);
+  store::AppendTickStep(1'767'225'600'000, 0, bytes);
   REQUIRE(step.ParseFromString(bytes));
   CHECK(step.now_ms() == 1'767'225'600'000);
   REQUIRE(step.step_case() == v1::LoggedStep::kTickMs);
   CHECK(step.tick_ms() == 1'767'225'600'000);
+  REQUIRE(step.has_wake_ms());  // none, and said so
+  CHECK(step.wake_ms() == 0);
 
   // A record longer than 127 bytes takes a two-byte length.
   bytes.clear();
   const std::string long_record(300, 'x');
-  store::AppendEventStep(long_record, 7, bytes);
+  store::AppendEventStep(long_record, 7, 0, bytes);
   REQUIRE(step.ParseFromString(bytes));
   CHECK(step.event() == long_record);
 }
