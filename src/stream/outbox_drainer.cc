@@ -86,7 +86,10 @@ bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
     RdKafka::Headers* headers = RdKafka::Headers::create();
     headers->add("creditwatch.output_id", r.output_id());
     headers->add("creditwatch.kind", kind);
-    for (const auto& h : r.headers()) headers->add(h.key(), h.value().data(), h.value().size());
+    for (const auto& h : r.headers()) {
+      if (omit && h.key().rfind("creditwatch.", 0) != 0) continue;  // the input's own headers
+      headers->add(h.key(), h.value().data(), h.value().size());
+    }
     if (omit) headers->add("creditwatch.value_omitted", std::to_string(r.value().size()) + " bytes, too large");
     const RdKafka::ErrorCode err =
         producer_->produce(TopicOf(r.kind()), RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
@@ -116,8 +119,11 @@ void OutboxDrainer::dr_cb(RdKafka::Message& message) {
   if (it == pending_.end()) return;
   if (message.err() != RdKafka::ERR_NO_ERROR) {
     metrics_->produce_errors.Increment();
-    // The topic's own size limit: the retry goes without the input's bytes.
-    if (message.err() == RdKafka::ERR_MSG_SIZE_TOO_LARGE) OmitValue(seq, it->second, message.len());
+    // The topic's size limit, on the record batch: a record refused twice (sent again in
+    // another batch) goes without the input's bytes.
+    if (message.err() == RdKafka::ERR_MSG_SIZE_TOO_LARGE && ++it->second.size_refusals >= 2) {
+      OmitValue(seq, it->second, message.len());
+    }
     spdlog::warn("delivery of outbox record {} to {} failed ({}); it will be sent again", seq, message.topic_name(),
                  message.errstr());
     failed_.push_back(seq);

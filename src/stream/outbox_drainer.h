@@ -47,8 +47,10 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
     v1::OutboxRecord::Kind kind;
     int64_t event_time_ms;
     // A dead letter too large for the producer or the topic goes without the input's
-    // bytes (its headers name the source offset), so it is delivered, not retried forever.
+    // bytes and headers (its own headers name the source offset), so it is delivered,
+    // not retried forever.
     bool omit_value = false;
+    int size_refusals = 0;  // by the broker, whose limit is on the whole record batch
   };
   OutboxDrainer(const StreamOptions& options, obs::EngineMetrics* metrics, std::function<int64_t()> wall_ms,
                 const store::CreditStore* store)

@@ -34,8 +34,10 @@ v1::OutboxRecord Alert(const std::string& customer, const std::string& output_id
 }
 
 // Every record on `topic`: output id header -> (kind header, value).
-std::map<std::string, std::pair<std::string, std::string>> ReadAll(const std::string& bootstrap,
-                                                                   const std::string& topic, size_t want) {
+// `header_keys`, when given, receives each record's header keys by output id.
+std::map<std::string, std::pair<std::string, std::string>> ReadAll(
+    const std::string& bootstrap, const std::string& topic, size_t want,
+    std::map<std::string, std::set<std::string>>* header_keys = nullptr) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
@@ -50,13 +52,16 @@ std::map<std::string, std::pair<std::string, std::string>> ReadAll(const std::st
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
     std::string id;
     std::string kind;
+    std::set<std::string> keys;
     if (RdKafka::Headers* h = m->headers(); h != nullptr) {
       for (const auto& hdr : h->get_all()) {
         const std::string v(static_cast<const char*>(hdr.value()), hdr.value_size());
         if (hdr.key() == "creditwatch.output_id") id = v;
         if (hdr.key() == "creditwatch.kind") kind = v;
+        keys.insert(hdr.key());
       }
     }
+    if (header_keys != nullptr) (*header_keys)[id] = keys;
     out[id] = {kind, std::string(static_cast<const char*>(m->payload()), m->len())};
   }
   c->close();
@@ -153,6 +158,9 @@ TEST_CASE("a dead letter too large to produce is delivered without the input's b
   auto* h = big.add_headers();
   h->set_key("creditwatch.source.offset");
   h->set_value("7");
+  h = big.add_headers();
+  h->set_key("trace-id");  // copied from the input
+  h->set_value("abc");
   store::StoreBatch b(*t.db);
   b.PutOutbox(1, big);
   b.PutOutbox(2, Alert("C-2", "C-2/OVER_LIMIT/1-firing"));
@@ -173,8 +181,12 @@ TEST_CASE("a dead letter too large to produce is delivered without the input's b
   CHECK(acked == std::set<uint64_t>{1, 2});
   CHECK(drainer->InFlight() == 0);
   CHECK(metrics.produce_errors.Value() >= 1);
-  const auto got = ReadAll(broker->bootstraps(), so.topics.dead_letter, 1);
+  std::map<std::string, std::set<std::string>> keys;
+  const auto got = ReadAll(broker->bootstraps(), so.topics.dead_letter, 1, &keys);
   REQUIRE(got.count(big.output_id()) == 1);
   CHECK(got.at(big.output_id()).first == "dead_letter");
   CHECK(got.at(big.output_id()).second.empty());
+  // Its own headers still find the input; the input's own ones are left out too.
+  CHECK(keys[big.output_id()] == std::set<std::string>{"creditwatch.output_id", "creditwatch.kind",
+                                                       "creditwatch.source.offset", "creditwatch.value_omitted"});
 }
