@@ -20,9 +20,12 @@ namespace {
 
 using nlohmann::json;
 
+constexpr size_t kMaxRequestBytes = 64 * 1024;
+
 void Reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Ids and parse errors may carry bytes that are not UTF-8: replaced, never a throw.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void Error(httplib::Response& res, int status, const std::string& message) {
@@ -220,6 +223,9 @@ void ConfigureHttpServer(httplib::Server& server) {
   // lookups/s the reconnects overflow its listen backlog and SYN retries cost a second.
   server.set_keep_alive_max_count(100000);
   server.set_tcp_nodelay(true);  // small responses on keep-alive connections: no delayed-ACK stalls
+  // A hold or release is a few hundred bytes: anything far larger is refused (413) before
+  // it is read, and cannot fill the engine's memory.
+  server.set_payload_max_length(kMaxRequestBytes);
 }
 
 Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_ptr<ApiServer>* out) {

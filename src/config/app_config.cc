@@ -25,6 +25,7 @@ struct ConfigError {
 
 template <typename T>
 T Scalar(const YAML::Node& n, const std::string& key) {
+  if (!n.IsDefined()) Fail(key, "is missing");  // before IsScalar(), which throws on a missing key's node
   if (!n.IsScalar()) Fail(key, "expected a scalar");
   try {
     return n.as<T>();
@@ -91,7 +92,11 @@ const std::map<std::string, Setter>& Setters() {
          t.default_credit_limit = Scalar<int64_t>(n, k);
        }},
       {"max_future_skew_seconds",
-       [](auto& n, auto& k, auto& t) { t.max_future_skew_ms = Scalar<int64_t>(n, k) * 1000; }},
+       [](auto& n, auto& k, auto& t) {
+         const auto s = Scalar<int64_t>(n, k);
+         if (s > int64_t{36500} * 86400) Fail(k, "must be at most 100 years");
+         t.max_future_skew_ms = s * 1000;
+       }},
       {"payment_history_days", [](auto& n, auto& k, auto& t) { t.payment_history_days = Scalar<int32_t>(n, k); }},
   };
   return kSetters;
@@ -249,6 +254,10 @@ void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
   }
   if (cfg.stream.group_id.empty()) Fail("engine.group_id", "must not be empty");
   if (cfg.store.data_dir.empty()) Fail("engine.data_dir", "must not be empty");
+  // Bounds that keep the times computed from them far from overflow.
+  if (dedup_days > 36500) Fail("engine.dedup_retention_days", "must be at most 36500 (100 years)");
+  if (skew_s > int64_t{36500} * 86400) Fail("engine.max_future_skew_seconds", "must be at most 100 years");
+  if (block_cache_mb > (int64_t{1} << 30)) Fail("engine.block_cache_mb", "must be at most 2^30");
   cfg.store.block_cache_bytes = static_cast<size_t>(block_cache_mb) << 20;
   cfg.store.dedup_retention_ms = dedup_days * core::kMsPerDay;
   cfg.stream.max_future_skew_ms = skew_s * 1000;

@@ -95,6 +95,11 @@ TEST_CASE("api: lookups, manual actions, auth, bad input and health", "[integrat
     bad(R"({"reason":"x","until":"tomorrow"})", "until");
     bad(R"({"reason":"x","until":"2001-01-01T00:00:00Z"})", "future");
     bad(R"({"reason":"x","colour":"red"})", "colour");
+    bad("{\"reason\":\"\xff\"}", "not JSON");  // not UTF-8: a 400 whose text says so, not a 500
+    // Not UTF-8 in the path: a 404 for an unknown customer, not a 500.
+    CHECK(c.Get("/v1/customers/%FF/block-status")->status == 404);
+    // Far larger than an action: refused before it is read.
+    CHECK(c.Post("/v1/customers/HOLD-1/hold", auth, std::string(1 << 20, ' '), "application/json")->status == 413);
 
     auto ok = c.Post("/v1/customers/HOLD-1/hold", auth, body, "application/json");
     REQUIRE(ok->status == 202);

@@ -52,6 +52,10 @@ TEST_CASE("a bad config fails naming the key and why", "[unit][config]") {
         "strictly ascending");
   fails("kafkaa: {}", "kafkaa: unknown key");
   fails("rules: [1, 2", "YAML error");
+  fails("rules: {defaults: {dunning_levels: [{severity: info}]}}", "rules.defaults.dunning_levels[0].days: is missing");
+  fails("engine: {max_future_skew_seconds: 9223372036854775}", "engine.max_future_skew_seconds: must be at most");
+  fails("engine: {dedup_retention_days: 200000000000}", "engine.dedup_retention_days: must be at most");
+  fails("rules: {defaults: {max_future_skew_seconds: 9223372036854775}}", "must be at most 100 years");
 }
 
 TEST_CASE("engine, kafka and topic sections parse and validate", "[unit][config]") {
