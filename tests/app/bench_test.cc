@@ -90,6 +90,9 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
   CHECK(loop + commit <= f.at("engine_cpu_per_million_events")["value"].get<double>() + 1.0);
   // Decisions were measured: latencies are positive, and the engine became ready.
   CHECK(f.at("light_order_decision_latency_p99")["value"].get<double>() > 0);
+  // Every order offered at the light load had its decision read (none counted at a lower bound).
+  REQUIRE(f.count("light_order_decisions_unread") == 1);
+  CHECK(f.at("light_order_decisions_unread")["value"].get<double>() == 0);
   CHECK(f.at("startup_to_ready")["value"].get<double>() > 0);
   // The last lookup phase offers half the highest load the engine sustained with lookups,
   // which is at least the light load it kept up with.
