@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -279,6 +280,12 @@ void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
     cfg.http.token = v;
   }
   if (cfg.http.actions_topic.empty()) cfg.http.actions_topic = cfg.stream.topics.inputs.front();
+  // The actions are applied when the engine consumes them: a topic it does not read would
+  // accept every hold and release and apply none.
+  const auto& inputs = cfg.stream.topics.inputs;
+  if (std::find(inputs.begin(), inputs.end(), cfg.http.actions_topic) == inputs.end()) {
+    Fail("http.actions_topic", fmt::format("'{}' is not one of topics.inputs", cfg.http.actions_topic));
+  }
 
   Section broker(root["broker"], "broker");
   broker.GetPositive("partitions", &cfg.broker.partitions);

@@ -56,6 +56,7 @@ TEST_CASE("a bad config fails naming the key and why", "[unit][config]") {
   fails("engine: {max_future_skew_seconds: 9223372036854775}", "engine.max_future_skew_seconds: must be at most");
   fails("engine: {dedup_retention_days: 200000000000}", "engine.dedup_retention_days: must be at most");
   fails("rules: {defaults: {max_future_skew_seconds: 9223372036854775}}", "must be at most 100 years");
+  fails("http: {actions_topic: creditwatch.actions}", "http.actions_topic: 'creditwatch.actions' is not one of");
 }
 
 TEST_CASE("engine, kafka and topic sections parse and validate", "[unit][config]") {
