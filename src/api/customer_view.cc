@@ -53,8 +53,18 @@ bool ParseIsoTime(const std::string& text, int64_t* ms) {
     }
     for (; digits < 3; ++digits) frac *= 10;
   }
-  if (std::string(rest) != "Z") return false;
-  *ms = static_cast<int64_t>(timegm(&tm)) * 1000 + frac;
+  // Exactly one 'Z' left (a NUL inside the text ends c_str() early: not accepted).
+  if (*rest != 'Z' || rest + 1 != text.c_str() + text.size()) return false;
+  const std::tm given = tm;
+  const time_t secs = timegm(&tm);
+  // A date that does not exist (2026-02-31, 23:59:60) is normalized by timegm: refused.
+  std::tm back{};
+  gmtime_r(&secs, &back);
+  if (back.tm_year != given.tm_year || back.tm_mon != given.tm_mon || back.tm_mday != given.tm_mday ||
+      back.tm_hour != given.tm_hour || back.tm_min != given.tm_min || back.tm_sec != given.tm_sec) {
+    return false;
+  }
+  *ms = static_cast<int64_t>(secs) * 1000 + frac;
   return true;
 }
 
