@@ -43,18 +43,15 @@ const std::string* PayloadCurrency(const v1::Envelope& e) {
   }
 }
 
-// Removes a settled invoice, and the disputes on it unless `keep_disputes` (it was paid:
-// a dispute resolved as credited later is then the customer's credit). Returns true when
-// removed.
-bool CloseIfSettled(v1::CustomerState& s, int index, bool keep_disputes = false) {
+// Removes a settled invoice. Its disputes stay: a dispute resolved as credited later is
+// the customer's credit. Returns true when removed.
+bool CloseIfSettled(v1::CustomerState& s, int index) {
   const auto& inv = s.invoices(index);
   if (inv.paid() < inv.amount()) return false;
-  const std::string id = inv.invoice_id();
   // Overpayment beyond the amount (after a credit note) becomes unapplied cash.
   s.set_unapplied_cash(s.unapplied_cash() + (inv.paid() - inv.amount()));
   s.set_open_receivables(s.open_receivables() - OpenAmount(inv));
   s.mutable_invoices()->erase(s.mutable_invoices()->begin() + index);
-  if (!keep_disputes) EraseIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == id; });
   return true;
 }
 
@@ -156,7 +153,10 @@ FoldResult ApplyCancel(v1::CustomerState& s, const v1::InvoiceCancelled& p) {
   // A credit note larger than what is open becomes the customer's credit.
   s.set_unapplied_cash(s.unapplied_cash() + (credit - applied));
   SyncDisputed(s, *inv);
-  CloseIfSettled(s, idx);
+  const std::string id = inv->invoice_id();
+  // Cancelled, nothing is owed: its disputes end with it.
+  if (CloseIfSettled(s, idx))
+    EraseIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == id; });
   return {};
 }
 
@@ -203,7 +203,7 @@ FoldResult ApplyPayment(v1::CustomerState& s, const v1::Envelope& e, const v1::P
     weighted_days += static_cast<double>(take) * DaysBeyondTerms(e.event_time_ms(), inv->due_ms());
     weighted_amount += take;
     SyncDisputed(s, *inv);
-    CloseIfSettled(s, idx, /*keep_disputes=*/true);
+    CloseIfSettled(s, idx);
   }
   rec->set_unapplied(unapplied);
   s.set_unapplied_cash(s.unapplied_cash() + unapplied);
@@ -240,19 +240,19 @@ FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::
   int64_t reopened = 0;
   for (const auto& a : rec->allocations()) {
     const int idx = IndexOfInvoice(s, a.invoice_id());
+    v1::InvoiceState* inv = nullptr;
     if (idx >= 0) {
-      auto* inv = s.mutable_invoices(idx);
+      inv = s.mutable_invoices(idx);
       inv->set_paid(inv->paid() - a.amount());
-      SyncDisputed(s, *inv);  // what the payment had capped is disputed again
     } else {
       // The payment had settled the invoice: reopen the reversed part with its dates.
-      auto* inv = s.add_invoices();
+      inv = s.add_invoices();
       inv->set_invoice_id(a.invoice_id());
       inv->set_amount(a.amount());
       inv->set_issue_ms(a.issue_ms());
       inv->set_due_ms(a.due_ms());
-      SyncDisputed(s, *inv);  // disputes kept from when the payment settled it
     }
+    SyncDisputed(s, *inv);  // what the payment had capped, or the disputes kept, count again
     s.set_open_receivables(s.open_receivables() + a.amount());
     reopened += a.amount();
   }
@@ -325,7 +325,7 @@ FoldResult ApplyDisputeResolved(v1::CustomerState& s, const v1::DisputeResolved&
     s.set_unapplied_cash(s.unapplied_cash() + (d.amount() - applied));
   }
   SyncDisputed(s, *inv);
-  CloseIfSettled(s, idx, /*keep_disputes=*/true);
+  CloseIfSettled(s, idx);
   return {};
 }
 

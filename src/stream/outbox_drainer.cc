@@ -101,12 +101,11 @@ bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
       producer_->poll(10);
       continue;
     }
+    metrics_->produce_errors.Increment();
     if (err == RdKafka::ERR_MSG_SIZE_TOO_LARGE && unacked != pending_.end() &&
         OmitValue(seq, unacked->second, r.value().size())) {
-      metrics_->produce_errors.Increment();
       continue;
     }
-    metrics_->produce_errors.Increment();
     spdlog::error("producing output {} to {}: {}", r.output_id(), TopicOf(r.kind()), RdKafka::err2str(err));
     failed_.push_back(seq);
     return false;

@@ -288,24 +288,20 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
     if (!st.ok()) return st;
     if (!found) c.state.set_partition(partition);
     c.stored_timer_ms = c.state.timer_ms();
-    if (indexed_wake != store::kUnknownWake && indexed_wake != c.state.timer_ms()) {
-      // The replay ran under changed rules and moved the deadline: the index follows,
-      // here and (from what it holds, below) at the next commit.
-      spdlog::warn("{}: deadline moved from {} to {} (the rules changed since it was set)", customer_id, indexed_wake,
-                   c.state.timer_ms());
-      auto& index = timers_[c.state.partition()];
-      if (indexed_wake != 0) index.erase({indexed_wake, customer_id});
-      if (c.state.timer_ms() != 0) index.insert({c.state.timer_ms(), customer_id});
-      timers_pending_ += (c.state.timer_ms() != 0) - (indexed_wake != 0);
-      c.stored_timer_ms = indexed_wake;
-      c.moved_timer = true;
-    }
     c.published_block_version = c.state.block_version();
     c.published_release_until_ms = c.state.release_until_ms();
     node = cache_.Insert(std::move(fresh), hash);
-    if (node->value.moved_timer) {
-      node->value.moved_timer = false;
-      MarkDirty(node->value);
+    Cached& loaded = node->value;
+    if (indexed_wake != store::kUnknownWake && indexed_wake != loaded.state.timer_ms()) {
+      // The replay ran under changed rules and moved the deadline: rescheduled from what
+      // the index holds, and stored at the next commit.
+      const int64_t replayed = loaded.state.timer_ms();
+      spdlog::warn("{}: deadline moved from {} to {} (the rules changed since it was set)", customer_id, indexed_wake,
+                   replayed);
+      loaded.state.set_timer_ms(indexed_wake);
+      loaded.stored_timer_ms = indexed_wake;
+      Reschedule(loaded, replayed);
+      MarkDirty(loaded);
     }
   }
   node->value.handoff.Settle();

@@ -66,7 +66,6 @@ class StreamEngine : public RdKafka::RebalanceCb {
     bool dirty = false;
     uint64_t touched = 0;         // batch number of the last use
     int64_t stored_timer_ms = 0;  // the deadline-index entry as last written to RocksDB
-    bool moved_timer = false;     // loaded with a deadline the index must move to (Load)
     // The block status as last published to the board (or as loaded).
     uint64_t published_block_version = 0;
     int64_t published_release_until_ms = 0;
