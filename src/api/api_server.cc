@@ -2,15 +2,13 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
-#include <librdkafka/rdkafkacpp.h>
-#include <pthread.h>
 #include <spdlog/spdlog.h>
 
-#include <future>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
+#include "api/action_producer.h"
 #include "api/customer_view.h"
 #include "creditwatch/v1/events.pb.h"
 #include "store/state_log.h"
@@ -37,61 +35,13 @@ std::string NewEventId() {
   return fmt::format("api-{:016x}{:016x}", rng(), rng());
 }
 
-class ActionProducer : public RdKafka::DeliveryReportCb {
- public:
-  Status Init(const std::map<std::string, std::string>& props) {
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    std::string err;
-    std::map<std::string, std::string> all = {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}};
-    for (const auto& [k, v] : props) all[k] = v;
-    for (const auto& [k, v] : all) {
-      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return Status::Error(fmt::format("kafka {}: {}", k, err));
-    }
-    conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), err);
-    producer_.reset(RdKafka::Producer::create(conf.get(), err));
-    if (!producer_) return Status::Error(err);
-    poller_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "cw-actions");
-      while (!stop_.load()) producer_->poll(50);
-    });
-    return Status::Ok();
-  }
-  ~ActionProducer() override {
-    stop_ = true;
-    if (poller_.joinable()) poller_.join();
-    if (producer_) producer_->flush(2000);
-  }
-  // Produces and waits for the broker's acknowledgement.
-  RdKafka::ErrorCode Send(const std::string& topic, const std::string& key, const std::string& value) {
-    auto promise = std::make_unique<std::promise<RdKafka::ErrorCode>>();
-    auto done = promise->get_future();
-    const auto err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                                        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
-                                        nullptr, promise.get());
-    if (err != RdKafka::ERR_NO_ERROR) return err;
-    if (done.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-      promise.release();  // the callback still owns it
-      return RdKafka::ERR__TIMED_OUT;
-    }
-    return done.get();
-  }
-  void dr_cb(RdKafka::Message& m) override {
-    static_cast<std::promise<RdKafka::ErrorCode>*>(m.msg_opaque())->set_value(m.err());
-  }
-
- private:
-  std::unique_ptr<RdKafka::Producer> producer_;
-  std::thread poller_;
-  std::atomic<bool> stop_{false};
-};
-
 }  // namespace
 
 struct ApiServer::Impl {
   HttpOptions options;
   ApiDeps deps;
   httplib::Server server;
-  ActionProducer actions;
+  std::unique_ptr<ActionProducer> actions;
   std::thread thread;
 
   bool Load(const std::string& id, v1::CustomerState* s, httplib::Response& res) {
@@ -152,10 +102,26 @@ struct ApiServer::Impl {
       e.mutable_manual_release()->set_reason(reason);
       e.mutable_manual_release()->set_until_ms(until);
     }
-    const auto err = actions.Send(options.actions_topic, id, e.SerializeAsString());
-    if (err != RdKafka::ERR_NO_ERROR) {
-      return Error(res, 503,
-                   fmt::format("could not write the action to {}: {}", options.actions_topic, RdKafka::err2str(err)));
+    const ActionDelivery d = actions->Send(options.actions_topic, id, e.SerializeAsString());
+    switch (d.outcome) {
+      case ActionDelivery::Outcome::kWritten: break;
+      case ActionDelivery::Outcome::kNotWritten:
+        return Reply(res, 503,
+                     json{{"error", fmt::format("the action was not written to {}: {}; nothing changed, retry later",
+                                                options.actions_topic, RdKafka::err2str(d.error))},
+                          {"written", "no"}});
+      case ActionDelivery::Outcome::kUnknown:
+        // A hold or release sets the customer's manual state: applying it twice is
+        // applying it once, so the caller may retry without asking which case it was.
+        spdlog::warn("manual {} for {}: no answer from the broker ({}); it may still be applied",
+                     hold ? "hold" : "release", id, RdKafka::err2str(d.error));
+        return Reply(
+            res, 503,
+            json{{"error", fmt::format("no answer from the broker writing the action to {}: {}; it may "
+                                       "still be applied. A retry is safe: a repeated {} changes nothing",
+                                       options.actions_topic, RdKafka::err2str(d.error), hold ? "hold" : "release")},
+                 {"written", "unknown"},
+                 {"event_id", e.event_id()}});
     }
     spdlog::info("manual {} for {} by {}: {}", hold ? "hold" : "release", id, by, reason);
     Reply(res, 202,
@@ -232,7 +198,7 @@ Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_pt
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->deps = std::move(deps);
-  if (Status st = impl->actions.Init(impl->deps.kafka); !st.ok()) return st;
+  if (Status st = ActionProducer::Create(impl->deps.kafka, &impl->actions); !st.ok()) return st;
   const auto colon = options.listen.rfind(':');
   if (colon == std::string::npos)
     return Status::Error(fmt::format("http.listen '{}': expected host:port", options.listen));
