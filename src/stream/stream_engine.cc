@@ -520,10 +520,16 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   const int32_t partition = in.partition;
   if (msg.offset() < cursor.pos.next_offset()) return Status::Ok();  // applied before
   if (cursor.pos.next_offset() > 0 && msg.offset() > cursor.pos.next_offset()) {
-    const int64_t lost = msg.offset() - cursor.pos.next_offset();
-    spdlog::error("{}[{}]: offsets {}..{} are gone from the broker; {} events lost", in.topic->name, partition,
-                  cursor.pos.next_offset(), msg.offset() - 1, lost);
-    metrics_.offsets_lost.Increment(static_cast<double>(lost));
+    // The log start comes with every fetch response: no request to the broker here.
+    int64_t low = -1;
+    int64_t high = -1;
+    if (consumer_->get_watermark_offsets(in.topic->name, partition, &low, &high) != RdKafka::ERR_NO_ERROR) low = -1;
+    const int64_t lost = OffsetsLostToRetention(cursor.pos.next_offset(), msg.offset(), low);
+    if (lost > 0) {
+      spdlog::error("{}[{}]: offsets {}..{} were deleted by the broker before they were consumed; {} events lost",
+                    in.topic->name, partition, cursor.pos.next_offset(), msg.offset() - 1, lost);
+      metrics_.offsets_lost.Increment(static_cast<double>(lost));
+    }
   }
   cursor.pos.set_next_offset(msg.offset() + 1);
   cursor.dirty = true;
@@ -867,7 +873,7 @@ Status StreamEngine::RunLoop(const std::atomic<bool>& stop) {
       if (cls == ErrorClass::kBenign) continue;
       metrics_.consume_errors.Increment();
       if (cls == ErrorClass::kOffsetLost) {
-        metrics_.offsets_lost.Increment();
+        // Counted in offsets_lost when the next record shows how many were skipped.
         spdlog::error("consumer: position lost to retention: {}", msg->errstr());
       } else if (cls == ErrorClass::kFatal) {
         return Status::Error(fmt::format("consumer: fatal error: {}", msg->errstr()));
