@@ -108,7 +108,11 @@ Status StreamEngine::Start() {
     return Status::Error(
         fmt::format("topics missing on the cluster: {} (create them first; see the README)", fmt::join(missing, ", ")));
   }
-  broker_ok_ = true;
+  {
+    std::lock_guard<std::mutex> lock(probe_mu_);
+    broker_ok_ = true;
+    probe_at_ = std::chrono::steady_clock::now();
+  }
 
   // Outputs committed but not acknowledged before the last stop are sent again.
   next_seq_ = store_.NextOutboxSeq();
@@ -817,6 +821,20 @@ void StreamEngine::Periodic() {
   metrics_.rocksdb_pending_compaction_bytes.Set(static_cast<double>(st.pending_compaction_bytes));
   metrics_.rocksdb_block_cache_usage_bytes.Set(static_cast<double>(st.block_cache_usage_bytes));
   metrics_.rocksdb_block_cache_capacity_bytes.Set(static_cast<double>(st.block_cache_capacity_bytes));
+}
+
+bool StreamEngine::BrokerReachable() {
+  std::lock_guard<std::mutex> lock(probe_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - probe_at_ < std::chrono::seconds(1)) return broker_ok_;
+  RdKafka::Metadata* md = nullptr;
+  const RdKafka::ErrorCode err = drainer_->producer()->metadata(false, nullptr, &md, 2000);
+  delete md;
+  if (broker_ok_ && err != RdKafka::ERR_NO_ERROR)
+    spdlog::warn("the Kafka brokers do not answer: {}", RdKafka::err2str(err));
+  broker_ok_ = err == RdKafka::ERR_NO_ERROR;
+  probe_at_ = std::chrono::steady_clock::now();
+  return broker_ok_;
 }
 
 Status StreamEngine::Run(const std::atomic<bool>& stop) {

@@ -13,10 +13,12 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -54,7 +56,10 @@ class StreamEngine : public RdKafka::RebalanceCb {
   bool Ready() const { return ready_.load(); }
   // The committed block status of the customers this instance owns, for lookups.
   store::StatusBoard& board() { return board_; }
-  bool BrokerReachable() const { return broker_ok_.load(); }
+  // Whether the brokers answer now: a metadata request (at most 2 s) on the outputs'
+  // producer, sent at most once a second; callers meanwhile get the last answer. For
+  // /readyz. Thread-safe; REQUIRES: Start succeeded.
+  bool BrokerReachable();
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override;
@@ -229,7 +234,9 @@ class StreamEngine : public RdKafka::RebalanceCb {
   core::StepOutputs out_;
   v1::Envelope envelope_;
   std::atomic<bool> ready_{false};
-  std::atomic<bool> broker_ok_{false};
+  std::mutex probe_mu_;
+  std::chrono::steady_clock::time_point probe_at_;  // guarded by probe_mu_
+  bool broker_ok_ = false;                          // guarded by probe_mu_
 };
 
 }  // namespace creditwatch::stream

@@ -115,3 +115,21 @@ TEST_CASE("api: lookups, manual actions, auth, bad input and health", "[integrat
   }
   CHECK(engine.Kill(SIGTERM) == 0);
 }
+
+TEST_CASE("api: /readyz turns 503 when the brokers stop answering", "[integration][api]") {
+  E2eCluster cluster(1);
+  const std::string cfg = cluster.WriteConfig("engine", "live");
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
+  httplib::Client c = HttpClientOf(engine);
+  REQUIRE(PollGet(c, "/readyz", [](const auto& r) { return r.status == 200; })->status == 200);
+
+  cluster.KillBroker();
+  auto down = PollGet(c, "/readyz", [](const auto& r) { return r.status == 503; });
+  INFO(engine.Log());
+  REQUIRE(down->status == 503);
+  const json j = json::parse(down->body);
+  CHECK(j["broker_reachable"] == false);
+  CHECK(j["ready"] == false);
+  CHECK(c.Get("/healthz")->status == 200);  // alive all the same: no restart for an outage
+  engine.Kill(SIGKILL);
+}

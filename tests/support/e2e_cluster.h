@@ -58,6 +58,8 @@ class E2eCluster {
   }
   const std::string& bootstrap() const { return bootstrap_; }
   int partitions() const { return partitions_; }
+  // Kills the broker process (an outage; it does not come back).
+  void KillBroker() { broker_.Kill(SIGKILL); }
   const TempDir& dir() const { return dir_; }
 
   // An engine config on this cluster. `extra` is appended to the engine section.
