@@ -205,4 +205,13 @@ prometheus::Gauge& EngineMetrics::ConsumerLag(const std::string& topic, int part
       });
 }
 
+void EngineMetrics::RemoveConsumerLag(const std::string& topic, int partition) {
+  const std::string key = topic + '\x1f' + std::to_string(partition);
+  std::lock_guard<std::mutex> lock(consumer_lag_children_.mu);
+  const auto it = consumer_lag_children_.by_key.find(key);
+  if (it == consumer_lag_children_.by_key.end()) return;
+  consumer_lag_->Remove(it->second);
+  consumer_lag_children_.by_key.erase(it);
+}
+
 }  // namespace creditwatch::obs

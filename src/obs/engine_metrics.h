@@ -42,6 +42,8 @@ class EngineMetrics {
   prometheus::Counter& OutputsProduced(const std::string& kind);
   prometheus::Histogram& EndToEndLatency(const std::string& kind);
   prometheus::Gauge& ConsumerLag(const std::string& topic, int partition);
+  // Drops a partition's lag series (revoked: another instance reports it now).
+  void RemoveConsumerLag(const std::string& topic, int partition);
   prometheus::Gauge& AlertsActive(const std::string& rule);
 
   prometheus::Counter& duplicates;

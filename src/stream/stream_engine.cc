@@ -247,6 +247,7 @@ void StreamEngine::OnRevoke(std::vector<RdKafka::TopicPartition*>& partitions) {
   std::set<int32_t> gone;
   for (auto* tp : partitions) {
     cursors_.erase({tp->topic(), tp->partition()});
+    metrics_.RemoveConsumerLag(tp->topic(), tp->partition());
     gone.insert(tp->partition());
     spdlog::info("revoked {}[{}]", tp->topic(), tp->partition());
   }
@@ -541,6 +542,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
 
   v1::Envelope& e = envelope_;  // reused: parsing keeps the string buffers of the last event
   if (!e.ParseFromArray(msg.payload(), static_cast<int>(msg.len()))) {
+    metrics_.Rejected(v1::RejectReason_Name(v1::UNDECODABLE)).Increment();
     DeadLetter(msg, v1::UNDECODABLE, "the record is not a creditwatch.v1.Envelope");
     return Status::Ok();
   }

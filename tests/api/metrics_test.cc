@@ -133,6 +133,7 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
   }
   CHECK(Sum(m, "creditwatch_alerts_active", {"rule=\"OVER_LIMIT\""}) == over_limit);
   CHECK(Sum(m, "creditwatch_dead_letters_total", {"reason=\"UNDECODABLE\""}) == 1);
+  CHECK(Sum(m, "creditwatch_events_rejected_total", {"reason=\"UNDECODABLE\""}) == 1);
   CHECK(Sum(m, "creditwatch_events_consumed_total") == expected_events);
   // Every record read went through exactly one committed batch, the undecodable one too.
   CHECK(Sum(m, "creditwatch_batch_records_sum") == expected_events + 1);
