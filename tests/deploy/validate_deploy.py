@@ -487,21 +487,27 @@ def check_k8s(root, rep):
         for r in kust[0].get("resources") or []:
             rep.check(os.path.exists(os.path.join(base, r)), f"k8s kustomization resource {r} exists")
     sts = next((d for (k, _), (d, _) in objs.items() if k == "StatefulSet"), None)
-    svc = next((d for (k, _), (d, _) in objs.items() if k == "Service"), None)
+    svcs = {name: d for (k, name), (d, _) in objs.items() if k == "Service"}
     has_sts = rep.check(sts is not None, "k8s StatefulSet present")
-    has_svc = rep.check(svc is not None, "k8s Service present")
+    has_svc = rep.check(bool(svcs), "k8s Service present")
     if not (has_sts and has_svc):
         return
     spec = sts["spec"]
     pod = spec["template"]["spec"]
     pod_labels = spec["template"]["metadata"].get("labels") or {}
     rep.check(spec.get("replicas") == 1, "k8s StatefulSet has 1 replica")
-    rep.check(spec.get("serviceName") == svc["metadata"]["name"], "k8s StatefulSet serviceName is the Service")
+    governing = svcs.get(spec.get("serviceName"))
+    if rep.check(governing is not None, "k8s StatefulSet serviceName is a Service"):
+        # Stable per-pod DNS names come only from a headless governing Service.
+        rep.check(governing["spec"].get("clusterIP") == "None", "k8s StatefulSet's governing Service is headless")
+    rep.check(any(d["spec"].get("clusterIP") != "None" for d in svcs.values()),
+              "k8s a Service with a cluster IP serves the API")
     sel = (spec.get("selector") or {}).get("matchLabels") or {}
     rep.check(sel and all(pod_labels.get(k) == v for k, v in sel.items()), "k8s StatefulSet selector matches its pods")
-    svc_sel = svc["spec"].get("selector") or {}
-    rep.check(svc_sel and all(pod_labels.get(k) == v for k, v in svc_sel.items()),
-              "k8s Service selector matches the pods")
+    for name, svc in svcs.items():
+        svc_sel = svc["spec"].get("selector") or {}
+        rep.check(svc_sel and all(pod_labels.get(k) == v for k, v in svc_sel.items()),
+                  f"k8s Service {name} selector matches the pods")
     volumes = {v["name"]: v for v in pod.get("volumes") or []}
     claims = {c["metadata"]["name"] for c in spec.get("volumeClaimTemplates") or []}
     for v in volumes.values():
