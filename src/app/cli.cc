@@ -86,8 +86,16 @@ int RunCli(int argc, char** argv) {
   gen->add_option("--rate", gen_opts.rate, "Events per second (0 = as fast as possible)")->capture_default_str();
   gen->add_option("--customers", gen_opts.workload.customers, "Customers")->capture_default_str();
   gen->add_option("--seed", gen_opts.workload.seed, "Seed")->capture_default_str();
-  gen->add_option("--start-ms", gen_opts.workload.start_ms, "Event time of the first event (epoch ms)");
+  auto* start_ms =
+      gen->add_option("--start-ms", gen_opts.workload.start_ms, "Event time of the first event (epoch ms)");
   gen->add_option("--id-prefix", gen_opts.workload.id_prefix, "Customer id prefix")->capture_default_str();
+  auto* live = gen->add_flag("--live", gen_opts.live,
+                             "Event times follow the wall clock (for an engine in live mode): history first, then "
+                             "each event when its time comes");
+  live->excludes(start_ms);
+  gen->add_option("--history-days", gen_opts.history_days, "With --live: days of history before now")
+      ->capture_default_str()
+      ->needs(live);
   gen->callback([&] {
     obs::SetupLogging("info");
     StopOnSignals(&stop);

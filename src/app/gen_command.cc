@@ -50,7 +50,28 @@ Status KafkaPublisher::Flush(int timeout_ms) {
   return Status::Ok();
 }
 
-int RunGen(const GenOptions& o, const std::atomic<bool>& stop) {
+namespace {
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int RunGen(const GenOptions& o_in, const std::atomic<bool>& stop) {
+  GenOptions o = o_in;
+  if (o.live) {
+    if (o.rate > 0) {
+      spdlog::error("gen: --live writes each event when its time comes: drop --rate");
+      return 2;
+    }
+    if (o.history_days < 0) {
+      spdlog::error("gen: --history-days must be 0 or more");
+      return 2;
+    }
+    o.workload.start_ms = WallMs() - int64_t{o.history_days} * 86'400'000;
+  }
   workload::WorkloadGenerator gen(o.workload);
   KafkaPublisher kafka;
   std::ofstream file;
@@ -78,6 +99,13 @@ int RunGen(const GenOptions& o, const std::atomic<bool>& stop) {
       std::this_thread::sleep_until(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
     }
     gen.Next(&e);
+    if (o.live) {
+      // Not before its time: an engine in live mode refuses events from the future.
+      for (int64_t wait = e.event_time_ms() - WallMs(); wait > 0 && !stop.load(); wait = e.event_time_ms() - WallMs()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(wait, 200)));
+      }
+      if (stop.load()) break;
+    }
     if (zout) {
       google::protobuf::util::SerializeDelimitedToZeroCopyStream(e, zout.get());
     } else if (Status st = kafka.Publish(o.topic, e); !st.ok()) {

@@ -22,6 +22,11 @@ struct GenOptions {
   std::string bootstrap;     // Kafka target, or
   std::string topic = "creditwatch.events";
   std::string out_file;  // file target
+  // Event times follow the wall clock, for an engine in live mode: the first event is
+  // history_days before now, the history is written as fast as possible, and then each
+  // event when its time comes (at the workload's own pace; `rate` must be 0).
+  bool live = false;     // Default: false (event times from workload.start_ms on)
+  int history_days = 0;  // Default: 0
 };
 
 int RunGen(const GenOptions& options, const std::atomic<bool>& stop);

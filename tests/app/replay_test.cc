@@ -1,8 +1,19 @@
-// The backtest: generated history to a file, replayed twice with the same report.
+// The backtest: generated history to a file, replayed twice with the same report; and
+// the generator's live mode, whose files such a backtest also reads.
 #include <catch2/catch.hpp>
 
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/util/delimited_message_util.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "creditwatch/v1/events.pb.h"
 
 #include "support/e2e_cluster.h"
 
@@ -60,4 +71,33 @@ TEST_CASE("replay: a backtest over a generated file reports every rule, the same
   const std::string r4 = Run(dir, {CREDITWATCH_BIN, "replay", "--in", dir / "cut.bin"}, "r4.txt", &code);
   CHECK(code == 1);
   CHECK_THAT(r4, Catch::Contains("truncated"));
+}
+
+TEST_CASE("gen --live: history up to now, and no event before its time", "[integration][app]") {
+  TempDir dir;
+  const auto wall_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const int64_t started = wall_ms();
+  Process gen({CREDITWATCH_BIN, "gen", "--live", "--history-days", "20", "--customers", "300", "--events", "0", "--out",
+               dir / "live.bin"},
+              dir / "gen.log");
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  const int64_t stopped = wall_ms();
+  REQUIRE(gen.Kill(SIGINT) == 0);  // a live generator runs until stopped, then exits cleanly
+
+  std::ifstream in(dir / "live.bin", std::ios::binary);
+  google::protobuf::io::IstreamInputStream zin(&in);
+  creditwatch::v1::Envelope e;
+  std::vector<int64_t> times;
+  bool clean_eof = false;
+  while (google::protobuf::util::ParseDelimitedFromZeroCopyStream(&e, &zin, &clean_eof))
+    times.push_back(e.event_time_ms());
+  REQUIRE(times.size() > 1000);  // 20 days of 300 customers
+  constexpr int64_t kDayMs = 86'400'000;
+  CHECK(times.front() >= started - 20 * kDayMs);
+  CHECK(times.front() < started - 19 * kDayMs);
+  CHECK(*std::max_element(times.begin(), times.end()) <= stopped);  // none from the future
+  CHECK(times.back() > started - kDayMs);                           // the history reached today
 }
