@@ -1,6 +1,7 @@
 #include "config/app_config.h"
 
 #include <fmt/format.h>
+#include <librdkafka/rdkafkacpp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,8 +10,10 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace creditwatch::config {
 namespace {
@@ -213,6 +216,24 @@ void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
   cfg.stream.kafka_consumer = Properties(root["kafka_consumer"], "kafka_consumer");
   cfg.stream.kafka_producer = Properties(root["kafka_producer"], "kafka_producer");
   if (cfg.stream.kafka.count("group.id")) Fail("kafka.group.id", "set engine.group_id instead");
+  const std::pair<std::string_view, const std::map<std::string, std::string>*> sections[] = {
+      {"kafka", &cfg.stream.kafka},
+      {"kafka_consumer", &cfg.stream.kafka_consumer},
+      {"kafka_producer", &cfg.stream.kafka_producer}};
+  for (const auto& [section, props] : sections) {
+    // Without kafka.bootstrap.servers `run` starts an embedded broker: one client on the
+    // real cluster and one on a broker of its own would look healthy and do nothing.
+    if (section != "kafka" && props->count("bootstrap.servers")) {
+      Fail(fmt::format("{}.bootstrap.servers", section), "set kafka.bootstrap.servers instead: both clients use it");
+    }
+    // librdkafka's own names and values, checked now rather than when `run` creates the
+    // clients, so check-config passes only what will start.
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    for (const auto& [k, v] : *props) {
+      std::string err;
+      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) Fail(fmt::format("{}.{}", section, k), err);
+    }
+  }
 
   Section topics(root["topics"], "topics");
   topics.GetList("inputs", &cfg.stream.topics.inputs);

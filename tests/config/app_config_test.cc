@@ -100,4 +100,10 @@ engine:
   fails("engine: {colour: blue}", "engine.colour: unknown key");
   fails("topics: {inputs: []}", "topics.inputs: expected a non-empty list");
   fails("kafka: {group.id: x}", "engine.group_id");
+  // librdkafka's own checks, at start-up and in check-config.
+  fails("kafka: {linger.mss: 5}", "kafka.linger.mss: No such configuration property");
+  fails("kafka_producer: {linger.ms: soon}", "kafka_producer.linger.ms: Invalid value");
+  fails("kafka_consumer: {auto.offset.reset: sometimes}", "kafka_consumer.auto.offset.reset: Invalid value");
+  // A bootstrap list for one client only would leave the other on an embedded broker.
+  fails("kafka_consumer: {bootstrap.servers: \"k1:9092\"}", "kafka_consumer.bootstrap.servers: set kafka.bootstrap");
 }
