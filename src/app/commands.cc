@@ -65,8 +65,10 @@ int RunEngine(const config::AppConfig& cfg_in, const std::atomic<bool>& stop) {
       return 2;
     }
     stream::ConnectToEmbeddedBroker(*broker, &cfg.stream);
-    spdlog::info("no kafka.bootstrap.servers configured: started an embedded broker at {} ({} partitions per topic)",
-                 broker->bootstraps(), cfg.broker.partitions);
+    spdlog::warn(
+        "no kafka.bootstrap.servers configured: started an embedded broker at {} ({} partitions per topic, about "
+        "5 MiB each, in memory only): for trials, not for production",
+        broker->bootstraps(), cfg.broker.partitions);
   }
   std::unique_ptr<store::CreditStore> store;
   if (Status st = store::CreditStore::Open(cfg.store, &store); !st.ok()) {
