@@ -41,6 +41,8 @@ EngineMetrics::EngineMetrics()
                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 50, 100, 250, 500, 1000, 2500, 5000,
                                                                          10000, 20000, 50000})),
       outbox_depth(Gauge(*registry_, "creditwatch_outbox_depth", "Outputs written but not yet acknowledged")),
+      outbox_oldest_age_seconds(Gauge(*registry_, "creditwatch_outbox_oldest_age_seconds",
+                                      "How long the oldest output not yet acknowledged has waited (0: none)")),
       customers_on_hold(Gauge(*registry_, "creditwatch_customers_on_hold", "Customers whose block status is HOLD")),
       timers_pending(Gauge(*registry_, "creditwatch_timers_pending", "Customers with a scheduled deadline timer")),
       status_board_customers(Gauge(*registry_, "creditwatch_status_board_customers",

@@ -51,6 +51,7 @@ class EngineMetrics {
   prometheus::Histogram& batch_duration;
   prometheus::Histogram& batch_records;
   prometheus::Gauge& outbox_depth;
+  prometheus::Gauge& outbox_oldest_age_seconds;
   prometheus::Gauge& customers_on_hold;
   prometheus::Gauge& timers_pending;
   prometheus::Gauge& status_board_customers;

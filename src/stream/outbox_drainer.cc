@@ -27,6 +27,7 @@ Status OutboxDrainer::Create(const StreamOptions& options, obs::EngineMetrics* m
                              std::unique_ptr<OutboxDrainer>* out) {
   std::unique_ptr<OutboxDrainer> d(new OutboxDrainer(options, metrics, std::move(wall_ms), store));
   d->pending_.reserve(1 << 14);
+  d->poll_ms_ = d->wall_ms_();
   // Defaults first; the user's properties override them.
   const std::map<std::string, std::string> defaults = {{"enable.idempotence", "true"},
                                                        {"acks", "all"},
@@ -65,7 +66,7 @@ const std::string& OutboxDrainer::TopicOf(v1::OutboxRecord::Kind kind) const {
 }
 
 void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) {
-  pending_[seq] = Unacked{record.kind(), record.event_time_ms()};
+  pending_[seq] = Unacked{record.kind(), record.event_time_ms(), poll_ms_};
   Produce(seq, record);
 }
 
@@ -138,7 +139,16 @@ void OutboxDrainer::dr_cb(RdKafka::Message& message) {
   pending_.erase(it);
 }
 
+int64_t OutboxDrainer::OldestInFlightSinceMs() const {
+  int64_t oldest = -1;
+  for (const auto& [seq, u] : pending_) {
+    if (oldest < 0 || u.sent_ms < oldest) oldest = u.sent_ms;
+  }
+  return oldest;
+}
+
 void OutboxDrainer::Poll() {
+  poll_ms_ = wall_ms_();
   producer_->poll(0);
   if (failed_.empty()) return;
   std::vector<uint64_t> retry;

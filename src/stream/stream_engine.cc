@@ -803,6 +803,9 @@ void StreamEngine::Periodic() {
   const int64_t now = wall_ms_();
   if (now - last_periodic_ms_ < 1000) return;
   last_periodic_ms_ = now;
+  const int64_t oldest = drainer_->OldestInFlightSinceMs();
+  metrics_.outbox_oldest_age_seconds.Set(oldest < 0 ? 0.0
+                                                    : static_cast<double>(std::max<int64_t>(now - oldest, 0)) / 1000.0);
   std::vector<RdKafka::TopicPartition*> offsets;
   for (const auto& [key, cursor] : cursors_) {
     int64_t low = 0;

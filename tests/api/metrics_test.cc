@@ -71,6 +71,7 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
                              "creditwatch_end_to_end_latency_seconds_bucket",
                              "creditwatch_consumer_lag",
                              "creditwatch_outbox_depth",
+                             "creditwatch_outbox_oldest_age_seconds",
                              "creditwatch_alerts_fired_total",
                              "creditwatch_alerts_resolved_total",
                              "creditwatch_customers_on_hold",
@@ -139,6 +140,7 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
   CHECK(Sum(m, "creditwatch_batch_records_sum") == expected_events + 1);
   CHECK(Sum(m, "creditwatch_consumer_lag") == 0);
   CHECK(Sum(m, "creditwatch_outbox_depth") == 0);
+  CHECK(Sum(m, "creditwatch_outbox_oldest_age_seconds") == 0);  // everything delivered
   CHECK(Sum(m, "creditwatch_ready") == 1);
   CHECK(Sum(m, "creditwatch_rocksdb_block_cache_usage_bytes") >= 0);
   // Each customer's first batch writes its whole state; a later one writes it or logs

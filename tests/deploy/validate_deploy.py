@@ -54,6 +54,7 @@ KNOWN_FAMILIES = {
     "creditwatch_rocksdb_block_cache_usage_bytes": "gauge",
     "creditwatch_rocksdb_block_cache_capacity_bytes": "gauge",
     "creditwatch_rebalances_total": "counter",
+    "creditwatch_outbox_oldest_age_seconds": "gauge",
     "creditwatch_offsets_lost_total": "counter",
     "creditwatch_produce_errors_total": "counter",
     "creditwatch_consume_errors_total": "counter",

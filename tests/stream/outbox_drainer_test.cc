@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -79,12 +80,11 @@ std::unique_ptr<stream::EmbeddedBroker> StartBroker(int partitions, stream::Stre
   return broker;
 }
 
-std::unique_ptr<stream::OutboxDrainer> MakeDrainer(const stream::StreamOptions& so, obs::EngineMetrics& metrics,
-                                                   const store::CreditStore& db) {
+std::unique_ptr<stream::OutboxDrainer> MakeDrainer(
+    const stream::StreamOptions& so, obs::EngineMetrics& metrics, const store::CreditStore& db,
+    std::function<int64_t()> wall_ms = [] { return int64_t{1000}; }) {
   std::unique_ptr<stream::OutboxDrainer> drainer;
-  REQUIRE(stream::OutboxDrainer::Create(
-              so, &metrics, [] { return int64_t{1000}; }, &db, &drainer)
-              .ok());
+  REQUIRE(stream::OutboxDrainer::Create(so, &metrics, std::move(wall_ms), &db, &drainer).ok());
   return drainer;
 }
 
@@ -103,7 +103,9 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
   REQUIRE(t.db->Commit(b).ok());
 
   obs::EngineMetrics metrics;
-  const auto drainer = MakeDrainer(so, metrics, *t.db);
+  int64_t clock_ms = 1000;
+  const auto drainer = MakeDrainer(so, metrics, *t.db, [&clock_ms] { return clock_ms; });
+  CHECK(drainer->OldestInFlightSinceMs() == -1);
 
   // The broker goes away before anything is delivered: every delivery times out.
   auto* mcluster = static_cast<rd_kafka_mock_cluster_t*>(broker->mock_cluster());
@@ -112,6 +114,7 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
   REQUIRE(t.db->ScanOutbox(0, 10, &page).ok());
   REQUIRE(page.size() == ids.size());
   for (const auto& [seq, rec] : page) drainer->Send(seq, rec);
+  clock_ms = 61'000;  // a minute on: the retries below do not make the records younger
   const auto fail_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (metrics.produce_errors.Value() < static_cast<double>(ids.size()) &&
          std::chrono::steady_clock::now() < fail_deadline) {
@@ -121,6 +124,7 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
   CHECK(metrics.produce_errors.Value() >= static_cast<double>(ids.size()));
   CHECK(drainer->TakeAcked().empty());
   CHECK(drainer->InFlight() == ids.size());
+  CHECK(drainer->OldestInFlightSinceMs() == 1000);
 
   // Back up: the retries (read back from RocksDB) are delivered and acknowledged.
   REQUIRE(rd_kafka_mock_broker_set_up(mcluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -133,6 +137,7 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
   }
   CHECK(acked == std::set<uint64_t>{1, 2, 3});
   CHECK(drainer->InFlight() == 0);
+  CHECK(drainer->OldestInFlightSinceMs() == -1);
   CHECK(metrics.Sum("creditwatch_outputs_produced_total", "kind", "alert") == 3);
 
   const auto got = ReadAll(broker->bootstraps(), so.topics.alerts, ids.size());
