@@ -214,8 +214,12 @@ void StreamEngine::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
       spdlog::error("{}[{}]: records {}..{} were deleted by the broker before they were consumed; {} events lost",
                     tp->topic(), tp->partition(), next, low - 1, low - next);
       metrics_.offsets_lost.Increment(static_cast<double>(low - next));
+      // Read on from the log start, and store that, so the reset the old position would
+      // cause and the gap the next record would show do not count them again.
+      cursor.pos.set_next_offset(low);
+      cursor.dirty = true;
     }
-    tp->set_offset(found ? cursor.pos.next_offset() : RdKafka::Topic::OFFSET_BEGINNING);
+    tp->set_offset(found || next < low ? cursor.pos.next_offset() : RdKafka::Topic::OFFSET_BEGINNING);
     watermarks_[tp->partition()] = std::max(Watermark(tp->partition()), cursor.pos.watermark_ms());
     if (Status st = LoadTimers(tp->partition()); !st.ok()) fatal_ = st;
     cursors_[{tp->topic(), tp->partition()}] = cursor;
