@@ -216,23 +216,43 @@ void ParseEngine(const YAML::Node& root, AppConfig& cfg) {
   cfg.stream.kafka_consumer = Properties(root["kafka_consumer"], "kafka_consumer");
   cfg.stream.kafka_producer = Properties(root["kafka_producer"], "kafka_producer");
   if (cfg.stream.kafka.count("group.id")) Fail("kafka.group.id", "set engine.group_id instead");
-  const std::pair<std::string_view, const std::map<std::string, std::string>*> sections[] = {
-      {"kafka", &cfg.stream.kafka},
-      {"kafka_consumer", &cfg.stream.kafka_consumer},
-      {"kafka_producer", &cfg.stream.kafka_producer}};
-  for (const auto& [section, props] : sections) {
+  // Each client's properties as the engine builds them (kafka, then its own section),
+  // checked by librdkafka now rather than when `run` creates the clients, so check-config
+  // passes only what will start (plugins' properties included).
+  const std::pair<std::string_view, const std::map<std::string, std::string>*> clients[] = {
+      {"kafka_consumer", &cfg.stream.kafka_consumer}, {"kafka_producer", &cfg.stream.kafka_producer}};
+  for (const auto& [section, own] : clients) {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string err;
+    for (const auto& [from, props] :
+         {std::pair<std::string_view, const std::map<std::string, std::string>*>{"kafka", &cfg.stream.kafka},
+          {section, own}}) {
+      for (const auto& [k, v] : *props) {
+        if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) Fail(fmt::format("{}.{}", from, k), err);
+      }
+    }
     // Without kafka.bootstrap.servers `run` starts an embedded broker: one client on the
     // real cluster and one on a broker of its own would look healthy and do nothing.
-    if (section != "kafka" && props->count("bootstrap.servers")) {
-      Fail(fmt::format("{}.bootstrap.servers", section), "set kafka.bootstrap.servers instead: both clients use it");
+    // (metadata.broker.list is its alias.)
+    for (const char* key : {"bootstrap.servers", "metadata.broker.list"}) {
+      if (own->count(key)) {
+        Fail(fmt::format("{}.{}", section, key), "set kafka.bootstrap.servers instead: both clients use it");
+      }
     }
-    // librdkafka's own names and values, checked now rather than when `run` creates the
-    // clients, so check-config passes only what will start.
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    for (const auto& [k, v] : *props) {
-      std::string err;
-      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) Fail(fmt::format("{}.{}", section, k), err);
+    // Every record is read: a reset to the end would skip records that still exist
+    // without counting them (records lost to retention are counted).
+    std::string reset;
+    if (section == "kafka_consumer" && conf->get("auto.offset.reset", reset) == RdKafka::Conf::CONF_OK &&
+        (own->count("auto.offset.reset") || cfg.stream.kafka.count("auto.offset.reset")) && reset != "smallest" &&
+        reset != "earliest" && reset != "beginning") {
+      const bool here = own->count("auto.offset.reset") > 0;
+      Fail(here ? "kafka_consumer.auto.offset.reset" : "kafka.auto.offset.reset",
+           fmt::format("'{}' would skip records; creditwatch reads from the earliest",
+                       (here ? *own : cfg.stream.kafka).at("auto.offset.reset")));
     }
+  }
+  if (cfg.stream.kafka.count("metadata.broker.list")) {
+    Fail("kafka.metadata.broker.list", "write kafka.bootstrap.servers (its other name) instead");
   }
 
   Section topics(root["topics"], "topics");

@@ -106,4 +106,9 @@ engine:
   fails("kafka_consumer: {auto.offset.reset: sometimes}", "kafka_consumer.auto.offset.reset: Invalid value");
   // A bootstrap list for one client only would leave the other on an embedded broker.
   fails("kafka_consumer: {bootstrap.servers: \"k1:9092\"}", "kafka_consumer.bootstrap.servers: set kafka.bootstrap");
+  fails("kafka_producer: {metadata.broker.list: \"k1:9092\"}", "kafka_producer.metadata.broker.list: set kafka");
+  fails("kafka: {metadata.broker.list: \"k1:9092\"}", "kafka.metadata.broker.list: write kafka.bootstrap.servers");
+  // A reset to the end would skip records without counting them.
+  fails("kafka_consumer: {auto.offset.reset: latest}", "kafka_consumer.auto.offset.reset: 'latest' would skip");
+  fails("kafka: {auto.offset.reset: end}", "kafka.auto.offset.reset: 'end' would skip");
 }
