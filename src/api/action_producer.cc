@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <future>
@@ -11,16 +12,26 @@ namespace creditwatch::api {
 Status ActionProducer::Create(const std::map<std::string, std::string>& props, std::unique_ptr<ActionProducer>* out) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
-  // A credit manager waits for the answer: 10 s, not librdkafka's 300 s.
-  std::map<std::string, std::string> all = {
+  // Defaults first, then the user's properties, so that an alias (delivery.timeout.ms
+  // for message.timeout.ms) overrides its default too. A credit manager waits for the
+  // answer: 10 s, not librdkafka's 300 s.
+  const std::map<std::string, std::string> defaults = {
       {"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}, {"message.timeout.ms", "10000"}};
-  for (const auto& [k, v] : props) all[k] = v;
-  for (const auto& [k, v] : all) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return Status::Error(fmt::format("kafka {}: {}", k, err));
+  for (const auto* layer : {&defaults, &props}) {
+    for (const auto& [k, v] : *layer) {
+      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return Status::Error(fmt::format("kafka {}: {}", k, err));
+    }
   }
-  std::unique_ptr<ActionProducer> p(new ActionProducer());
   std::string timeout;
   conf->get("message.timeout.ms", timeout);
+  // The answer must be definite while the caller waits: an unbounded timeout (0) or
+  // one over a minute would report "unknown" and apply the action much later.
+  if (const int64_t ms = std::stoll(timeout); ms == 0 || ms > 60000) {
+    spdlog::warn("actions producer: message.timeout.ms {} capped at 60000 so that a manual action is answered", ms);
+    conf->set("message.timeout.ms", "60000", err);
+    timeout = "60000";
+  }
+  std::unique_ptr<ActionProducer> p(new ActionProducer());
   p->wait_ms_ = std::stoll(timeout) + 5000;
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(p.get()), err) != RdKafka::Conf::CONF_OK) {
     return Status::Error(err);
