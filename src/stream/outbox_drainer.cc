@@ -66,7 +66,9 @@ const std::string& OutboxDrainer::TopicOf(v1::OutboxRecord::Kind kind) const {
 }
 
 void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) {
-  pending_[seq] = Unacked{record.kind(), record.event_time_ms(), poll_ms_};
+  // A record written before a restart keeps its age (created_ms is when it was committed).
+  const int64_t since = record.created_ms() > 0 ? std::min(record.created_ms(), poll_ms_) : poll_ms_;
+  pending_[seq] = Unacked{record.kind(), record.event_time_ms(), since};
   Produce(seq, record);
 }
 
@@ -142,7 +144,7 @@ void OutboxDrainer::dr_cb(RdKafka::Message& message) {
 int64_t OutboxDrainer::OldestInFlightSinceMs() const {
   int64_t oldest = -1;
   for (const auto& [seq, u] : pending_) {
-    if (oldest < 0 || u.sent_ms < oldest) oldest = u.sent_ms;
+    if (oldest < 0 || u.since_ms < oldest) oldest = u.since_ms;
   }
   return oldest;
 }

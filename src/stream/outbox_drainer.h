@@ -36,8 +36,9 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   // Sequence numbers acknowledged since the last call.
   std::vector<uint64_t> TakeAcked();
   size_t InFlight() const { return pending_.size(); }
-  // When the oldest record not yet acknowledged was first handed to the producer (wall
-  // ms, as of the Poll before), or -1 when none is in flight. O(records in flight).
+  // When the oldest record not yet acknowledged was committed to the outbox or first
+  // handed to the producer, whichever is earlier (wall ms, as of the Poll before), or -1
+  // when none is in flight. O(records in flight).
   int64_t OldestInFlightSinceMs() const;
   // Polls until nothing is in flight or the timeout passes. True when drained.
   bool Drain(int timeout_ms);
@@ -49,7 +50,7 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   struct Unacked {
     v1::OutboxRecord::Kind kind;
     int64_t event_time_ms;
-    int64_t sent_ms;  // first handed to the producer
+    int64_t since_ms;  // committed, or first handed to the producer
     // A dead letter too large for the producer or the topic goes without the input's
     // bytes and headers (its own headers name the source offset), so it is delivered,
     // not retried forever.

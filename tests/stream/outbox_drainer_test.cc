@@ -99,7 +99,11 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
   const std::vector<std::string> ids = {"C-1/OVER_LIMIT/1-firing", "C-2/OVER_LIMIT/1-firing",
                                         "C-3/PAYMENT_BOUNCED/1-firing"};
   store::StoreBatch b(*t.db);
-  for (size_t i = 0; i < ids.size(); ++i) b.PutOutbox(i + 1, Alert("C-" + std::to_string(i + 1), ids[i]));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    v1::OutboxRecord r = Alert("C-" + std::to_string(i + 1), ids[i]);
+    if (i == 1) r.set_created_ms(400);  // committed before a restart: its age goes on
+    b.PutOutbox(i + 1, r);
+  }
   REQUIRE(t.db->Commit(b).ok());
 
   obs::EngineMetrics metrics;
@@ -124,7 +128,7 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
   CHECK(metrics.produce_errors.Value() >= static_cast<double>(ids.size()));
   CHECK(drainer->TakeAcked().empty());
   CHECK(drainer->InFlight() == ids.size());
-  CHECK(drainer->OldestInFlightSinceMs() == 1000);
+  CHECK(drainer->OldestInFlightSinceMs() == 400);
 
   // Back up: the retries (read back from RocksDB) are delivered and acknowledged.
   REQUIRE(rd_kafka_mock_broker_set_up(mcluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
