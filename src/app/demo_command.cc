@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "api/api_server.h"
 #include "api/customer_view.h"
@@ -113,8 +114,13 @@ class OutputWatch {
       } else {
         v1::BlockStatus b;
         if (!b.ParseFromArray(m->payload(), static_cast<int>(m->len()))) continue;
-        if (b.status() == v1::BlockStatus::HOLD && b.reasons_size() > 0) ++holds_placed;
-        if (b.status() == v1::BlockStatus::CLEAR) ++holds_released;
+        // A change between clear and hold counts; a held customer's reasons changing
+        // sends a status too.
+        const bool hold = b.status() == v1::BlockStatus::HOLD;
+        bool& was = on_hold_[b.customer_id()];
+        if (hold && !was) ++holds_placed;
+        if (!hold && was) ++holds_released;
+        was = hold;
       }
     }
   }
@@ -125,6 +131,7 @@ class OutputWatch {
   std::mutex mu_;
   std::deque<std::string> latest_;
   std::deque<std::string> fresh_;
+  std::unordered_map<std::string, bool> on_hold_;  // by customer; the consuming thread's own
 };
 
 const std::vector<std::string>& RuleNames() {
@@ -257,7 +264,9 @@ int RunDemo(const DemoOptions& o, const std::atomic<bool>& stop) {
     const double out_rate = out - last_out;
     last_in = in;
     last_out = out;
-    const double lag = static_cast<double>(produced.load()) - in - metrics.Sum("creditwatch_dead_letters_total");
+    // Every record read counts as consumed but an undecodable one (dead-lettered only).
+    const double lag = static_cast<double>(produced.load()) - in -
+                       metrics.Sum("creditwatch_dead_letters_total", "reason", "UNDECODABLE");
     const auto sim_ms = static_cast<int64_t>(metrics.Sum("creditwatch_last_event_timestamp_seconds") * 1000);
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0);
     const double held = metrics.Sum("creditwatch_orders_total", "decision", "HELD");
