@@ -276,8 +276,9 @@ int RunDemo(const DemoOptions& o, const std::atomic<bool>& stop) {
     if (!tty && !final_view) {
       fmt::print("t={}s in={}/s out={}/s lag={} sim={} alerts={} on_hold={} orders approved={} held={} released={}\n",
                  elapsed.count(), Thousands(in_rate), Thousands(out_rate), Thousands(std::max(lag, 0.0)),
-                 api::IsoTime(sim_ms).substr(0, 10), Thousands(metrics.Sum("creditwatch_alerts_fired_total")),
-                 Thousands(on_hold), Thousands(approved), Thousands(held), Thousands(released));
+                 api::IsoTime(sim_ms).substr(0, 10),
+                 Thousands(metrics.Sum("creditwatch_alerts_fired_total", "transition", "new")), Thousands(on_hold),
+                 Thousands(approved), Thousands(held), Thousands(released));
       for (const auto& line : watch.TakeNew(5)) fmt::print("  alert: {}\n", line);
       std::fflush(stdout);
       return;
@@ -293,9 +294,10 @@ int RunDemo(const DemoOptions& o, const std::atomic<bool>& stop) {
     s += fmt::format("  outputs out {:>10}/s   total {:>12}\n\n", Thousands(out_rate), Thousands(out));
     s += fmt::format("  {:<18} {:>9} {:>9}\n", "alerts by rule", "fired", "resolved");
     for (const auto& rule : RuleNames()) {
-      s += fmt::format("  {:<18} {:>9} {:>9}\n", rule,
-                       Thousands(metrics.Sum("creditwatch_alerts_fired_total", "rule", rule)),
-                       Thousands(metrics.Sum("creditwatch_alerts_resolved_total", "rule", rule)));
+      s +=
+          fmt::format("  {:<18} {:>9} {:>9}\n", rule,
+                      Thousands(metrics.Sum("creditwatch_alerts_fired_total", {{"rule", rule}, {"transition", "new"}})),
+                      Thousands(metrics.Sum("creditwatch_alerts_resolved_total", "rule", rule)));
     }
     s += fmt::format("\n  customers on hold {:>7}   holds placed {:>7}   released {:>7}\n", Thousands(on_hold),
                      Thousands(static_cast<double>(watch.holds_placed.load())),
@@ -326,7 +328,7 @@ int RunDemo(const DemoOptions& o, const std::atomic<bool>& stop) {
   // Machine-readable summary (the demo test reads it).
   for (const auto& rule : RuleNames()) {
     fmt::print("summary: rule={} fired={:.0f} resolved={:.0f}\n", rule,
-               metrics.Sum("creditwatch_alerts_fired_total", "rule", rule),
+               metrics.Sum("creditwatch_alerts_fired_total", {{"rule", rule}, {"transition", "new"}}),
                metrics.Sum("creditwatch_alerts_resolved_total", "rule", rule));
   }
   fmt::print(

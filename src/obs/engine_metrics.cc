@@ -1,5 +1,7 @@
 #include "obs/engine_metrics.h"
 
+#include <algorithm>
+
 #include <prometheus/text_serializer.h>
 
 namespace creditwatch::obs {
@@ -84,7 +86,9 @@ EngineMetrics::EngineMetrics()
                         .Register(*registry_);
   alerts_fired_ = &BuildCounter()
                        .Name("creditwatch_alerts_fired_total")
-                       .Help("Alert FIRING transitions, by rule and severity")
+                       .Help(
+                           "Alerts firing, by rule, severity and transition: new (an alert fires) or "
+                           "regrade (a firing alert's severity changes)")
                        .Register(*registry_);
   alerts_resolved_ = &BuildCounter()
                           .Name("creditwatch_alerts_resolved_total")
@@ -115,12 +119,20 @@ std::string EngineMetrics::Serialize() const {
 }
 
 double EngineMetrics::Sum(const std::string& family, const std::string& label, const std::string& value) const {
+  if (label.empty()) return Sum(family, std::vector<std::pair<std::string, std::string>>{});
+  return Sum(family, {{label, value}});
+}
+
+double EngineMetrics::Sum(const std::string& family,
+                          const std::vector<std::pair<std::string, std::string>>& labels) const {
   double total = 0;
   for (const auto& f : registry_->Collect()) {
     if (f.name != family) continue;
     for (const auto& m : f.metric) {
-      bool match = label.empty();
-      for (const auto& l : m.label) match = match || (l.name == label && l.value == value);
+      const bool match = std::all_of(labels.begin(), labels.end(), [&m](const auto& want) {
+        return std::any_of(m.label.begin(), m.label.end(),
+                           [&want](const auto& l) { return l.name == want.first && l.value == want.second; });
+      });
       if (!match) continue;
       switch (f.type) {
         case prometheus::MetricType::Counter: total += m.counter.value; break;
@@ -163,10 +175,15 @@ prometheus::Counter& EngineMetrics::DeadLettered(const std::string& reason) {
         return dead_lettered_->Add({{"reason", reason}});
       });
 }
-prometheus::Counter& EngineMetrics::AlertsFired(const std::string& rule, const std::string& severity) {
+prometheus::Counter& EngineMetrics::AlertsFired(const std::string& rule, const std::string& severity, bool regrade) {
+  const char* transition = regrade ? "regrade" : "new";
+  thread_local std::string sub;
+  sub.assign(severity);
+  sub.push_back('/');
+  sub.append(transition);
   return Child(
-      alerts_fired_children_, rule, severity, [&]() -> auto& {
-        return alerts_fired_->Add({{"rule", rule}, {"severity", severity}});
+      alerts_fired_children_, rule, sub, [&]() -> auto& {
+        return alerts_fired_->Add({{"rule", rule}, {"severity", severity}, {"transition", transition}});
       });
 }
 prometheus::Counter& EngineMetrics::AlertsResolved(const std::string& rule) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace creditwatch::obs {
 
@@ -32,11 +34,15 @@ class EngineMetrics {
   // Sum of a family's samples (counters, gauges; histograms: the count) whose labels
   // include `label`=`value` (all samples when `label` is empty).
   double Sum(const std::string& family, const std::string& label = "", const std::string& value = "") const;
+  // The samples whose labels match every (name, value) given.
+  double Sum(const std::string& family, const std::vector<std::pair<std::string, std::string>>& labels) const;
 
   prometheus::Counter& EventsConsumed(const std::string& topic, const std::string& type);
   prometheus::Counter& Rejected(const std::string& reason);
   prometheus::Counter& DeadLettered(const std::string& reason);
-  prometheus::Counter& AlertsFired(const std::string& rule, const std::string& severity);
+  // `regrade`: a firing alert's severity changed (label transition="regrade"), not a
+  // new alert (transition="new").
+  prometheus::Counter& AlertsFired(const std::string& rule, const std::string& severity, bool regrade);
   prometheus::Counter& AlertsResolved(const std::string& rule);
   prometheus::Counter& Orders(const std::string& decision);
   prometheus::Counter& OutputsProduced(const std::string& kind);

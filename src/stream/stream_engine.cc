@@ -57,7 +57,9 @@ StreamEngine::StreamEngine(StreamOptions options, const core::CreditEngine& engi
     const std::string name = v1::Rule_Name(static_cast<v1::Rule>(rule));
     metrics_.AlertsResolved(name);
     for (int sev = 1; sev <= v1::Severity_MAX; ++sev) {
-      metrics_.AlertsFired(name, core::SeverityName(static_cast<v1::Severity>(sev)));
+      for (const bool regrade : {false, true}) {
+        metrics_.AlertsFired(name, core::SeverityName(static_cast<v1::Severity>(sev)), regrade);
+      }
     }
   }
   for (const char* d : {"APPROVED", "HELD", "RELEASED"}) metrics_.Orders(d);
@@ -384,8 +386,9 @@ void StreamEngine::Emit(const core::StepOutputs& out, bool was_hold, const v1::C
                         int64_t cause_time_ms) {
   for (const auto& a : out.alerts) {
     if (a.status() == v1::Alert::FIRING) {
-      metrics_.AlertsFired(core::RuleName(a.rule()), core::SeverityName(a.severity())).Increment();
-      if (a.output_id().ends_with("/1-firing")) ++active_alerts_[a.rule()];  // a new episode
+      const bool fresh = a.output_id().ends_with("/1-firing");  // a new episode
+      metrics_.AlertsFired(core::RuleName(a.rule()), core::SeverityName(a.severity()), !fresh).Increment();
+      if (fresh) ++active_alerts_[a.rule()];
     } else {
       metrics_.AlertsResolved(core::RuleName(a.rule())).Increment();
       --active_alerts_[a.rule()];

@@ -96,6 +96,7 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
 
   // Values match the scenario's independent recomputation.
   std::map<std::string, double> fired;
+  std::map<std::string, double> regraded;
   std::map<std::string, double> resolved;
   std::map<std::string, double> decisions;
   for (const auto& [id, bytes] : ref.outputs) {
@@ -107,13 +108,22 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
     } else if (id.find("/block/") == std::string::npos) {
       v1::Alert a;
       a.ParseFromString(bytes);
-      (a.status() == v1::Alert::FIRING ? fired : resolved)[v1::Rule_Name(a.rule())]++;
+      if (a.status() == v1::Alert::RESOLVED) {
+        resolved[v1::Rule_Name(a.rule())]++;
+      } else {
+        (id.ends_with("/1-firing") ? fired : regraded)[v1::Rule_Name(a.rule())]++;
+      }
     }
   }
   REQUIRE(fired.size() == 7);
   for (const auto& [rule, n] : fired) {
     INFO(rule);
-    CHECK(Sum(m, "creditwatch_alerts_fired_total", {"rule=\"" + rule + "\""}) == n);
+    CHECK(Sum(m, "creditwatch_alerts_fired_total", {"rule=\"" + rule + "\"", "transition=\"new\""}) == n);
+  }
+  REQUIRE(regraded.count("INVOICE_OVERDUE") == 1);  // the dunning levels
+  for (const auto& [rule, n] : regraded) {
+    INFO(rule);
+    CHECK(Sum(m, "creditwatch_alerts_fired_total", {"rule=\"" + rule + "\"", "transition=\"regrade\""}) == n);
   }
   for (const auto& [rule, n] : resolved) {
     INFO(rule);
