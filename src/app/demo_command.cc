@@ -287,8 +287,10 @@ int RunDemo(const DemoOptions& o, const std::atomic<bool>& stop) {
     if (tty && !final_view) s += "\033[H\033[2J";
     s += fmt::format("creditwatch demo  {:02}:{:02}  simulated date {}  ({})\n\n", elapsed.count() / 60,
                      elapsed.count() % 60, api::IsoTime(sim_ms).substr(0, 10),
-                     history_done.load() ? fmt::format("live at {} events/s", o.rate)
-                                         : fmt::format("replaying {} days of history", o.history_days));
+                     !history_done.load() ? fmt::format("replaying {} days of history", o.history_days)
+                     // Live once the engine, not only the generator, has reached the present.
+                     : lag > o.rate ? fmt::format("catching up with the present: {} events behind", Thousands(lag))
+                                    : fmt::format("live at {} events/s", o.rate));
     s += fmt::format("  events in   {:>10}/s   total {:>12}   consumer lag {:>8}\n", Thousands(in_rate), Thousands(in),
                      Thousands(std::max(lag, 0.0)));
     s += fmt::format("  outputs out {:>10}/s   total {:>12}\n\n", Thousands(out_rate), Thousands(out));
