@@ -25,6 +25,7 @@
 #include "api/api_server.h"
 #include "api/customer_view.h"
 #include "core/credit_engine.h"
+#include "obs/metrics_text.h"
 #include "store/credit_store.h"
 #include "store/status_board.h"
 #include "stream/embedded_broker.h"
@@ -337,15 +338,7 @@ class EngineProcess {
 double MetricSum(httplib::Client& c, const std::string& family) {
   auto r = c.Get("/metrics");
   if (!r || r->status != 200) return -1;
-  double total = 0;
-  std::istringstream in(r->body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(family, 0) != 0) continue;
-    const char next = line.size() > family.size() ? line[family.size()] : ' ';
-    if (next == '{' || next == ' ') total += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return total;
+  return obs::SumOfFamily(r->body, family);
 }
 
 std::string WriteConfig(const std::string& dir, const std::string& name, const std::string& bootstrap,

@@ -3,6 +3,7 @@
 
 #include <regex>
 
+#include "obs/metrics_text.h"
 #include "support/e2e_cluster.h"
 #include "support/engine_http.h"
 #include "workload/workload_generator.h"
@@ -13,18 +14,7 @@ namespace v1 = creditwatch::v1;
 namespace {
 // Sum of the samples of `family` whose labels contain every `needle`.
 double Sum(const std::string& text, const std::string& family, const std::vector<std::string>& needles = {}) {
-  double total = 0;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(family, 0) != 0) continue;
-    const char next = line.size() > family.size() ? line[family.size()] : ' ';
-    if (next != '{' && next != ' ') continue;
-    bool all = true;
-    for (const auto& n : needles) all = all && line.find(n) != std::string::npos;
-    if (all) total += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return total;
+  return creditwatch::obs::SumOfFamily(text, family, needles);
 }
 }  // namespace
 

@@ -8,10 +8,10 @@
 #include <random>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <thread>
 #include <tuple>
 
+#include "obs/metrics_text.h"
 #include "store/credit_store.h"
 #include "store/state_log.h"
 #include "support/e2e_cluster.h"
@@ -442,20 +442,7 @@ TEST_CASE("e2e: an invoice becomes overdue on the wall clock with no further eve
   REQUIRE(engine.Kill(SIGTERM) == 0);
 }
 
-namespace {
-// The sum of a family's samples in a Prometheus text answer.
-double MetricSum(const std::string& text, const std::string& family) {
-  double total = 0;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(family, 0) != 0) continue;
-    const char next = line.size() > family.size() ? line[family.size()] : ' ';
-    if (next == '{' || next == ' ') total += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return total;
-}
-}  // namespace
+using creditwatch::obs::SumOfFamily;
 
 TEST_CASE("e2e: input deleted by the broker before it was read is counted once, never skipped silently",
           "[e2e][pipeline]") {
@@ -472,9 +459,9 @@ TEST_CASE("e2e: input deleted by the broker before it was read is counted once, 
     Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine-1.log");
     httplib::Client c = HttpClientOf(engine);
     auto read = PollGet(c, "/metrics", [](const auto& r) {
-      return r.status == 200 && MetricSum(r.body, "creditwatch_events_consumed_total") >= 1000;
+      return r.status == 200 && SumOfFamily(r.body, "creditwatch_events_consumed_total") >= 1000;
     });
-    REQUIRE(MetricSum(read->body, "creditwatch_events_consumed_total") == 1000);
+    REQUIRE(SumOfFamily(read->body, "creditwatch_events_consumed_total") == 1000);
     REQUIRE(engine.Kill(SIGTERM) == 0);
   }
   // While it is stopped, the embedded broker (about 5 MiB per partition) drops records
@@ -488,8 +475,8 @@ TEST_CASE("e2e: input deleted by the broker before it was read is counted once, 
   auto done = PollGet(
       c, "/metrics",
       [](const auto& r) {
-        return r.status == 200 && MetricSum(r.body, "creditwatch_events_consumed_total") +
-                                          MetricSum(r.body, "creditwatch_offsets_lost_total") >=
+        return r.status == 200 && SumOfFamily(r.body, "creditwatch_events_consumed_total") +
+                                          SumOfFamily(r.body, "creditwatch_offsets_lost_total") >=
                                       90000;
       },
       60000);
@@ -498,9 +485,9 @@ TEST_CASE("e2e: input deleted by the broker before it was read is counted once, 
   std::this_thread::sleep_for(std::chrono::seconds(2));  // anything counted late shows now
   auto m = c.Get("/metrics");
   REQUIRE(m);
-  const double lost = MetricSum(m->body, "creditwatch_offsets_lost_total");
+  const double lost = SumOfFamily(m->body, "creditwatch_offsets_lost_total");
   CHECK(lost > 0);
-  CHECK(MetricSum(m->body, "creditwatch_events_consumed_total") + lost == 90000);
+  CHECK(SumOfFamily(m->body, "creditwatch_events_consumed_total") + lost == 90000);
   CHECK_THAT(engine.Log(), Catch::Contains("were deleted by the broker before they were consumed"));
   REQUIRE(engine.Kill(SIGTERM) == 0);
 }
