@@ -11,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include "app/commands.h"
+
 namespace creditwatch::app {
 
 Status KafkaPublisher::Open(const std::string& bootstrap) {
@@ -49,15 +51,6 @@ Status KafkaPublisher::Flush(int timeout_ms) {
   }
   return Status::Ok();
 }
-
-namespace {
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 int RunGen(const GenOptions& o_in, const std::atomic<bool>& stop) {
   GenOptions o = o_in;

@@ -535,8 +535,9 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     // The log start comes with every fetch response: no request to the broker here.
     int64_t low = -1;
     int64_t high = -1;
-    if (consumer_->get_watermark_offsets(in.topic->name, partition, &low, &high) != RdKafka::ERR_NO_ERROR) low = -1;
-    const int64_t lost = OffsetsLostToRetention(cursor.pos.next_offset(), msg.offset(), low);
+    const bool known =
+        consumer_->get_watermark_offsets(in.topic->name, partition, &low, &high) == RdKafka::ERR_NO_ERROR;
+    const int64_t lost = OffsetsLostToRetention(cursor.pos.next_offset(), msg.offset(), known ? low : -1);
     if (lost > 0) {
       spdlog::error("{}[{}]: offsets {}..{} were deleted by the broker before they were consumed; {} events lost",
                     in.topic->name, partition, cursor.pos.next_offset(), msg.offset() - 1, lost);
