@@ -156,8 +156,9 @@ class StreamEngine : public RdKafka::RebalanceCb {
   CustomerCache cache_;
   // A changed customer and the first 8 bytes of its id, big-endian: sorting by them
   // reads each id only on a tie (an id lives in its map node: a cache miss).
+  __extension__ using KeyPrefix = unsigned __int128;
   struct Dirty {
-    uint64_t prefix;
+    KeyPrefix prefix;  // see MarkDirty
     Cached* c;
   };
   std::vector<Dirty> dirty_;  // entries are not evicted before the batch is committed
