@@ -35,6 +35,32 @@ TEST_CASE("an output list reuses its messages cleared", "[unit][core]") {
   CHECK_THROWS_AS(list.at(1), std::out_of_range);  // kept for reuse, but not in the list
 }
 
+TEST_CASE("an output list stays sound across the resets of its arena", "[unit][core]") {
+  OutputList<v1::OrderDecision> list;
+  // Steps of two decisions with amounts, past several resets: each step sees cleared
+  // messages, whether reused or new after a reset, and what it wrote.
+  const size_t steps = OutputList<v1::OrderDecision>::kResetAfterAdds * 3 / 2 + 7;
+  for (size_t step = 0; step < steps; ++step) {
+    list.clear();
+    for (int i = 0; i < 2; ++i) {
+      v1::OrderDecision& d = list.Add();
+      REQUIRE_FALSE(d.has_amount());
+      REQUIRE(d.order_id().empty());
+      d.set_order_id("SO-" + std::to_string(step) + "-" + std::to_string(i));
+      d.mutable_amount()->set_minor(static_cast<int64_t>(step));
+      d.mutable_amount()->set_currency("EUR");
+    }
+    REQUIRE(list.size() == 2);
+    REQUIRE(list[1].order_id() == "SO-" + std::to_string(step) + "-1");
+    REQUIRE(list[1].amount().minor() == static_cast<int64_t>(step));
+  }
+  StepOutputs copy;
+  copy.decisions = list;  // a deep copy, on the copy's own arena
+  list.clear();
+  list.Add();
+  CHECK(copy.decisions.at(0).amount().currency() == "EUR");
+}
+
 TEST_CASE("output lists append copies in order", "[unit][core]") {
   StepOutputs a;
   StepOutputs b;
