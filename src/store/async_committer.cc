@@ -17,10 +17,11 @@ AsyncCommitter::~AsyncCommitter() {
   thread_.join();
 }
 
-void AsyncCommitter::Submit(StoreBatch* batch) {
+void AsyncCommitter::Submit(StoreBatch* batch, std::function<void()> after_commit) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_ = batch;
+    after_commit_ = std::move(after_commit);
     finished_ = false;
   }
   in_flight_ = true;
@@ -55,8 +56,11 @@ void AsyncCommitter::Loop() {
     cv_.wait(lock, [this] { return stop_ || pending_ != nullptr; });
     if (pending_ == nullptr) return;  // stopping, nothing left
     StoreBatch* batch = pending_;
+    std::function<void()> after = std::move(after_commit_);
+    after_commit_ = nullptr;
     lock.unlock();
     Status st = store_.Commit(*batch);
+    if (st.ok() && after) after();
     lock.lock();
     pending_ = nullptr;
     result_ = std::move(st);

@@ -1,10 +1,12 @@
 // AsyncCommitter: commits one StoreBatch at a time on its own thread, so the engine loop
 // folds the next poll batch while RocksDB writes the previous one (WAL and memtable
 // inserts). At most one batch is in flight. Thread-safety: Submit, Wait and Done belong
-// to one caller thread; the batch is not touched by the caller between Submit and Wait.
+// to one caller thread; the batch, and what the after-commit task reads, are not touched
+// by the caller between Submit and Wait.
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -26,7 +28,9 @@ class AsyncCommitter {
   AsyncCommitter& operator=(const AsyncCommitter&) = delete;
 
   // REQUIRES: nothing in flight (Wait() returned since the last Submit).
-  void Submit(StoreBatch* batch);
+  // `after_commit`, when given, runs on the committing thread once the batch is durable
+  // (not when the commit failed), before Wait() returns.
+  void Submit(StoreBatch* batch, std::function<void()> after_commit = {});
   // Blocks until the batch in flight is committed; its status (Ok when none was).
   [[nodiscard]] Status Wait();
   bool InFlight() const { return in_flight_; }
@@ -40,7 +44,8 @@ class AsyncCommitter {
   std::mutex mu_;
   std::condition_variable cv_;
   StoreBatch* pending_ = nullptr;  // submitted, not yet committed
-  bool finished_ = false;          // the last submitted batch is committed
+  std::function<void()> after_commit_;
+  bool finished_ = false;  // the last submitted batch is committed
   bool stop_ = false;
   Status result_;
   bool in_flight_ = false;  // caller-side view

@@ -65,11 +65,30 @@ const std::string& OutboxDrainer::TopicOf(v1::OutboxRecord::Kind kind) const {
   }
 }
 
-void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) {
+OutboxDrainer::Unacked& OutboxDrainer::Pending(uint64_t seq, const v1::OutboxRecord& record) {
   // A record written before a restart keeps its age (created_ms is when it was committed).
   const int64_t since = record.created_ms() > 0 ? std::min(record.created_ms(), poll_ms_) : poll_ms_;
-  pending_[seq] = Unacked{record.kind(), record.event_time_ms(), since};
+  Unacked& u = pending_[seq];
+  u = Unacked{record.kind(), record.event_time_ms(), since};
+  return u;
+}
+
+void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) {
+  Pending(seq, record);
   Produce(seq, record);
+}
+
+bool OutboxDrainer::ProduceCommitted(uint64_t seq, const v1::OutboxRecord& record) {
+  return ProduceOnce(seq, record, /*omit=*/false) == RdKafka::ERR_NO_ERROR;
+}
+
+void OutboxDrainer::Track(uint64_t seq, const v1::OutboxRecord& record) {
+  Unacked& u = Pending(seq, record);
+  const auto early = early_.find(seq);
+  if (early == early_.end()) return;
+  const Report r = std::move(early->second);
+  early_.erase(early);
+  Delivered(seq, u, r.err, r.len, r.topic);
 }
 
 bool OutboxDrainer::OmitValue(uint64_t seq, Unacked& u, size_t value_size) {
@@ -80,26 +99,29 @@ bool OutboxDrainer::OmitValue(uint64_t seq, Unacked& u, size_t value_size) {
   return true;
 }
 
+RdKafka::ErrorCode OutboxDrainer::ProduceOnce(uint64_t seq, const v1::OutboxRecord& r, bool omit) {
+  const std::string& value = omit ? kEmpty : r.value();
+  RdKafka::Headers* headers = RdKafka::Headers::create();
+  headers->add("creditwatch.output_id", r.output_id());
+  headers->add("creditwatch.kind", OutputKindName(r.kind()));
+  for (const auto& h : r.headers()) {
+    if (omit && h.key().rfind("creditwatch.", 0) != 0) continue;  // the input's own headers
+    headers->add(h.key(), h.value().data(), h.value().size());
+  }
+  if (omit) headers->add("creditwatch.value_omitted", std::to_string(r.value().size()) + " bytes, too large");
+  const RdKafka::ErrorCode err = producer_->produce(
+      TopicOf(r.kind()), RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+      value.size(), r.key().data(), r.key().size(), 0, headers, reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
+  if (err != RdKafka::ERR_NO_ERROR) delete headers;  // not taken over on failure
+  return err;
+}
+
 bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
-  const char* kind = OutputKindName(r.kind());
   const auto unacked = pending_.find(seq);
   for (;;) {
     const bool omit = unacked != pending_.end() && unacked->second.omit_value;
-    const std::string& value = omit ? kEmpty : r.value();
-    RdKafka::Headers* headers = RdKafka::Headers::create();
-    headers->add("creditwatch.output_id", r.output_id());
-    headers->add("creditwatch.kind", kind);
-    for (const auto& h : r.headers()) {
-      if (omit && h.key().rfind("creditwatch.", 0) != 0) continue;  // the input's own headers
-      headers->add(h.key(), h.value().data(), h.value().size());
-    }
-    if (omit) headers->add("creditwatch.value_omitted", std::to_string(r.value().size()) + " bytes, too large");
-    const RdKafka::ErrorCode err =
-        producer_->produce(TopicOf(r.kind()), RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                           const_cast<char*>(value.data()), value.size(), r.key().data(), r.key().size(), 0, headers,
-                           reinterpret_cast<void*>(static_cast<uintptr_t>(seq)));
+    const RdKafka::ErrorCode err = ProduceOnce(seq, r, omit);
     if (err == RdKafka::ERR_NO_ERROR) return true;
-    delete headers;  // not taken over on failure
     if (err == RdKafka::ERR__QUEUE_FULL) {
       producer_->poll(10);
       continue;
@@ -118,27 +140,33 @@ bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
 void OutboxDrainer::dr_cb(RdKafka::Message& message) {
   const auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
   auto it = pending_.find(seq);
-  if (it == pending_.end()) return;
-  if (message.err() != RdKafka::ERR_NO_ERROR) {
+  if (it == pending_.end()) {
+    // Taken by ProduceCommitted, not tracked yet: kept until Track.
+    early_[seq] = Report{message.err(), message.len(), message.topic_name()};
+    return;
+  }
+  Delivered(seq, it->second, message.err(), message.len(), message.topic_name());
+}
+
+void OutboxDrainer::Delivered(uint64_t seq, Unacked& u, RdKafka::ErrorCode err, size_t len, const std::string& topic) {
+  if (err != RdKafka::ERR_NO_ERROR) {
     metrics_->produce_errors.Increment();
     // The topic's size limit, on the record batch: a record refused twice (sent again in
     // another batch) goes without the input's bytes.
-    if (message.err() == RdKafka::ERR_MSG_SIZE_TOO_LARGE && ++it->second.size_refusals >= 2) {
-      OmitValue(seq, it->second, message.len());
-    }
-    spdlog::warn("delivery of outbox record {} to {} failed ({}); it will be sent again", seq, message.topic_name(),
-                 message.errstr());
+    if (err == RdKafka::ERR_MSG_SIZE_TOO_LARGE && ++u.size_refusals >= 2) OmitValue(seq, u, len);
+    spdlog::warn("delivery of outbox record {} to {} failed ({}); it will be sent again", seq, topic,
+                 RdKafka::err2str(err));
     failed_.push_back(seq);
     return;
   }
-  const char* kind = OutputKindName(it->second.kind);
+  const char* kind = OutputKindName(u.kind);
   metrics_->OutputsProduced(kind).Increment();
-  if (it->second.event_time_ms > 0) {
-    const int64_t latency_ms = wall_ms_() - it->second.event_time_ms;
+  if (u.event_time_ms > 0) {
+    const int64_t latency_ms = wall_ms_() - u.event_time_ms;
     if (latency_ms >= 0) metrics_->EndToEndLatency(kind).Observe(static_cast<double>(latency_ms) / 1000.0);
   }
   acked_.push_back(seq);
-  pending_.erase(it);
+  pending_.erase(seq);
 }
 
 int64_t OutboxDrainer::OldestInFlightSinceMs() const {

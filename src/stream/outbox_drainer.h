@@ -3,7 +3,7 @@
 // A record whose delivery fails is read back from the outbox and produced again; only
 // its kind and cause time stay in memory while it is in flight. Every record carries
 // the headers creditwatch.output_id and creditwatch.kind. Not thread-safe: used by the
-// engine loop only; delivery reports are served by Poll().
+// engine loop only, except ProduceCommitted; delivery reports are served by Poll().
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -31,6 +31,14 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
 
   // Produces a record that is durably in the outbox under `seq`.
   void Send(uint64_t seq, const v1::OutboxRecord& record);
+  // The committing thread's half of Send: hands the record to the producer as soon as its
+  // batch is durable, without waiting for the engine loop. Touches only the producer, so
+  // it may run beside the loop's calls. False when the producer did not take it (a full
+  // queue, an error): the loop then Sends it. Track() must follow for each record taken.
+  bool ProduceCommitted(uint64_t seq, const v1::OutboxRecord& record);
+  // The loop's half: the record, taken by ProduceCommitted, is in flight. A delivery
+  // report that Poll() served before this is applied now.
+  void Track(uint64_t seq, const v1::OutboxRecord& record);
   // Serves delivery reports and re-sends failed records.
   void Poll();
   // Sequence numbers acknowledged since the last call.
@@ -62,6 +70,13 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
       : options_(options), metrics_(metrics), wall_ms_(std::move(wall_ms)), store_(store) {}
   // False when the producer refused the record (it is then in failed_).
   bool Produce(uint64_t seq, const v1::OutboxRecord& record);
+  // One produce call with the record's headers (the value and the input's headers left
+  // out when `omit`); the producer takes over the headers only on success.
+  RdKafka::ErrorCode ProduceOnce(uint64_t seq, const v1::OutboxRecord& r, bool omit);
+  // Registers a record in flight.
+  Unacked& Pending(uint64_t seq, const v1::OutboxRecord& record);
+  // Applies a delivery report to a record in flight.
+  void Delivered(uint64_t seq, Unacked& u, RdKafka::ErrorCode err, size_t len, const std::string& topic);
   // Marks a dead letter refused for its size to go without its value; false otherwise.
   bool OmitValue(uint64_t seq, Unacked& u, size_t value_size);
   const std::string& TopicOf(v1::OutboxRecord::Kind kind) const;
@@ -72,6 +87,14 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   const store::CreditStore* store_;
   std::unique_ptr<RdKafka::Producer> producer_;
   std::unordered_map<uint64_t, Unacked> pending_;  // by seq
+  struct Report {
+    RdKafka::ErrorCode err;
+    size_t len;
+    std::string topic;
+  };
+  // Delivery reports served before their record was tracked (ProduceCommitted ran on the
+  // committing thread, Track has not yet on the loop's), by seq.
+  std::unordered_map<uint64_t, Report> early_;
   std::vector<uint64_t> acked_;
   std::vector<uint64_t> failed_;
   int64_t poll_ms_ = 0;  // the wall clock at the last Poll: one read per batch, not per record

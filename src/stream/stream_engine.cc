@@ -760,7 +760,19 @@ Status StreamEngine::CommitBatch() {
   step_bytes_->clear();
   std::swap(inflight_event_ids_, batch_event_ids_);
   inflight_views_.swap(batch_views_);
-  committer_->Submit(inflight_batch_.get());
+  inflight_produced_ = 0;
+  committer_->Submit(inflight_batch_.get(), [this] {
+    // On the committing thread, once the batch is durable: its outputs go to the producer
+    // at once, not when the loop next gets to FinishInFlight (a whole batch later while it
+    // is behind). In order: the first the producer does not take, and those after it, are
+    // left to the loop.
+    size_t n = 0;
+    while (drainer_ != nullptr && n < inflight_outbox_.size() &&
+           drainer_->ProduceCommitted(inflight_outbox_[n].first, inflight_outbox_[n].second)) {
+      ++n;
+    }
+    inflight_produced_ = n;
+  });
   metrics_.batches.Increment();
   batch_ops_ = 0;
   ++batch_no_;
@@ -796,7 +808,14 @@ Status StreamEngine::FinishInFlight() {
   }
   inflight_dirty_.clear();
   if (Status st = committer_->Wait(); !st.ok()) return st;
-  for (const auto& [seq, rec] : inflight_outbox_) drainer_->Send(seq, rec);
+  for (size_t i = 0; i < inflight_outbox_.size(); ++i) {
+    const auto& [seq, rec] = inflight_outbox_[i];
+    if (i < inflight_produced_) {
+      drainer_->Track(seq, rec);
+    } else {
+      drainer_->Send(seq, rec);
+    }
+  }
   for (const BoardUpdate& u : inflight_views_) {
     if (u.changed) {
       board_.Publish(u.customer_id, u.view);

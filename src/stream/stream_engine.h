@@ -212,6 +212,9 @@ class StreamEngine : public RdKafka::RebalanceCb {
   std::vector<BoardUpdate> batch_views_;  // published once durable
   std::unique_ptr<store::StoreBatch> inflight_batch_;
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> inflight_outbox_;
+  // How many of inflight_outbox_ the committing thread handed to the producer (written by
+  // it before Wait returns, read by the loop after).
+  size_t inflight_produced_ = 0;
   EventIdSet inflight_event_ids_;
   std::vector<BoardUpdate> inflight_views_;
   std::unique_ptr<store::AsyncCommitter> committer_;  // after the batches: joined first

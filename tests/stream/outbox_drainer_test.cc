@@ -199,3 +199,65 @@ TEST_CASE("a dead letter too large to produce is delivered without the input's b
   CHECK(keys[big.output_id()] == std::set<std::string>{"creditwatch.output_id", "creditwatch.kind",
                                                        "creditwatch.source.offset", "creditwatch.value_omitted"});
 }
+
+TEST_CASE("a record the committing thread produced is settled whether its report comes before or after it is tracked",
+          "[integration][stream]") {
+  stream::StreamOptions so;
+  const auto broker = StartBroker(1, so);
+  so.kafka_producer = {{"message.timeout.ms", "1500"}};
+  TempStore t;
+  store::StoreBatch b(*t.db);
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    b.PutOutbox(seq, Alert("C-" + std::to_string(seq), "C-" + std::to_string(seq) + "/OVER_LIMIT/1-firing"));
+  }
+  REQUIRE(t.db->Commit(b).ok());
+  std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
+  REQUIRE(t.db->ScanOutbox(0, 10, &page).ok());
+  REQUIRE(page.size() == 3);
+
+  obs::EngineMetrics metrics;
+  const auto drainer = MakeDrainer(so, metrics, *t.db);
+  auto settle = [&](std::set<uint64_t>& acked, size_t want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (acked.size() < want && std::chrono::steady_clock::now() < deadline) {
+      drainer->Poll();
+      for (uint64_t seq : drainer->TakeAcked()) acked.insert(seq);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+
+  // Delivered and reported before the loop tracks it: nothing is acknowledged until then.
+  REQUIRE(drainer->ProduceCommitted(page[0].first, page[0].second));
+  REQUIRE(drainer->producer()->flush(10'000) == RdKafka::ERR_NO_ERROR);  // serves the report
+  CHECK(drainer->TakeAcked().empty());
+  CHECK(drainer->InFlight() == 0);
+  drainer->Track(page[0].first, page[0].second);
+  CHECK(drainer->TakeAcked() == std::vector<uint64_t>{1});
+  CHECK(drainer->InFlight() == 0);
+
+  // Tracked before its report.
+  REQUIRE(drainer->ProduceCommitted(page[1].first, page[1].second));
+  drainer->Track(page[1].first, page[1].second);
+  CHECK(drainer->InFlight() == 1);
+  std::set<uint64_t> acked;
+  settle(acked, 1);
+  CHECK(acked == std::set<uint64_t>{2});
+
+  // A failure reported before it is tracked: applied then, and the record is read back
+  // from the outbox and delivered once the broker is back.
+  auto* mcluster = static_cast<rd_kafka_mock_cluster_t*>(broker->mock_cluster());
+  REQUIRE(rd_kafka_mock_broker_set_down(mcluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  REQUIRE(drainer->ProduceCommitted(page[2].first, page[2].second));
+  drainer->producer()->flush(10'000);  // until its delivery times out
+  const double errors_before = metrics.produce_errors.Value();
+  drainer->Track(page[2].first, page[2].second);
+  CHECK(metrics.produce_errors.Value() == errors_before + 1);
+  CHECK(drainer->InFlight() == 1);
+  REQUIRE(rd_kafka_mock_broker_set_up(mcluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  acked.clear();
+  settle(acked, 1);
+  CHECK(acked == std::set<uint64_t>{3});
+  CHECK(drainer->InFlight() == 0);
+  CHECK(metrics.Sum("creditwatch_outputs_produced_total", "kind", "alert") == 3);
+  CHECK(ReadAll(broker->bootstraps(), so.topics.alerts, 3).size() == 3);
+}
