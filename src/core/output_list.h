@@ -17,6 +17,7 @@
 #include <memory>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace creditwatch::core {
@@ -67,8 +68,19 @@ class OutputList {
     }
     return *this;
   }
-  OutputList(OutputList&&) noexcept = default;
-  OutputList& operator=(OutputList&&) noexcept = default;
+  // The moved-from list is empty, with no arena: its next Add makes one.
+  OutputList(OutputList&& other) noexcept { *this = std::move(other); }
+  OutputList& operator=(OutputList&& other) noexcept {
+    if (this != &other) {
+      items_.clear();
+      arena_ = std::move(other.arena_);
+      items_ = std::move(other.items_);
+      size_ = std::exchange(other.size_, 0);
+      adds_ = std::exchange(other.adds_, 0);
+      other.items_.clear();
+    }
+    return *this;
+  }
 
   // A cleared message at the end of the list. Unlike std::vector::emplace_back, it never
   // moves the messages before it.

@@ -1,8 +1,9 @@
 // AsyncCommitter: commits one StoreBatch at a time on its own thread, so the engine loop
 // folds the next poll batch while RocksDB writes the previous one (WAL and memtable
 // inserts). At most one batch is in flight. Thread-safety: Submit, Wait and Done belong
-// to one caller thread; the batch, and what the after-commit task reads, are not touched
-// by the caller between Submit and Wait.
+// to one caller thread; the batch, and what the after-commit task reads or writes, are
+// not touched by the caller between Submit and Wait (Wait orders the task's writes
+// before the caller's reads).
 #pragma once
 
 #include <condition_variable>

@@ -27,6 +27,7 @@ Status OutboxDrainer::Create(const StreamOptions& options, obs::EngineMetrics* m
                              std::unique_ptr<OutboxDrainer>* out) {
   std::unique_ptr<OutboxDrainer> d(new OutboxDrainer(options, metrics, std::move(wall_ms), store));
   d->pending_.reserve(1 << 14);
+  d->early_.reserve(1 << 14);
   d->poll_ms_ = d->wall_ms_();
   // Defaults first; the user's properties override them.
   const std::map<std::string, std::string> defaults = {{"enable.idempotence", "true"},
@@ -88,7 +89,7 @@ void OutboxDrainer::Track(uint64_t seq, const v1::OutboxRecord& record) {
   if (early == early_.end()) return;
   const Report r = std::move(early->second);
   early_.erase(early);
-  Delivered(seq, u, r.err, r.len, r.topic);
+  Delivered(seq, u, r);
 }
 
 bool OutboxDrainer::OmitValue(uint64_t seq, Unacked& u, size_t value_size) {
@@ -139,30 +140,32 @@ bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
 
 void OutboxDrainer::dr_cb(RdKafka::Message& message) {
   const auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
+  const Report r{message.err(), message.len(), wall_ms_(),
+                 message.err() == RdKafka::ERR_NO_ERROR ? std::string() : message.errstr()};
   auto it = pending_.find(seq);
   if (it == pending_.end()) {
     // Taken by ProduceCommitted, not tracked yet: kept until Track.
-    early_[seq] = Report{message.err(), message.len(), message.topic_name()};
+    early_.emplace(seq, r);
     return;
   }
-  Delivered(seq, it->second, message.err(), message.len(), message.topic_name());
+  Delivered(seq, it->second, r);
 }
 
-void OutboxDrainer::Delivered(uint64_t seq, Unacked& u, RdKafka::ErrorCode err, size_t len, const std::string& topic) {
-  if (err != RdKafka::ERR_NO_ERROR) {
+void OutboxDrainer::Delivered(uint64_t seq, Unacked& u, const Report& r) {
+  if (r.err != RdKafka::ERR_NO_ERROR) {
     metrics_->produce_errors.Increment();
     // The topic's size limit, on the record batch: a record refused twice (sent again in
     // another batch) goes without the input's bytes.
-    if (err == RdKafka::ERR_MSG_SIZE_TOO_LARGE && ++u.size_refusals >= 2) OmitValue(seq, u, len);
-    spdlog::warn("delivery of outbox record {} to {} failed ({}); it will be sent again", seq, topic,
-                 RdKafka::err2str(err));
+    if (r.err == RdKafka::ERR_MSG_SIZE_TOO_LARGE && ++u.size_refusals >= 2) OmitValue(seq, u, r.len);
+    spdlog::warn("delivery of outbox record {} to {} failed ({}); it will be sent again", seq, TopicOf(u.kind),
+                 r.errstr);
     failed_.push_back(seq);
     return;
   }
   const char* kind = OutputKindName(u.kind);
   metrics_->OutputsProduced(kind).Increment();
   if (u.event_time_ms > 0) {
-    const int64_t latency_ms = wall_ms_() - u.event_time_ms;
+    const int64_t latency_ms = r.at_ms - u.event_time_ms;
     if (latency_ms >= 0) metrics_->EndToEndLatency(kind).Observe(static_cast<double>(latency_ms) / 1000.0);
   }
   acked_.push_back(seq);

@@ -3,7 +3,8 @@
 // A record whose delivery fails is read back from the outbox and produced again; only
 // its kind and cause time stay in memory while it is in flight. Every record carries
 // the headers creditwatch.output_id and creditwatch.kind. Not thread-safe: used by the
-// engine loop only, except ProduceCommitted; delivery reports are served by Poll().
+// engine loop only, except ProduceCommitted; delivery reports are served on the loop's
+// thread (Poll, a full queue's wait in Send, Drain, the destructor's flush).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -32,9 +33,11 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   // Produces a record that is durably in the outbox under `seq`.
   void Send(uint64_t seq, const v1::OutboxRecord& record);
   // The committing thread's half of Send: hands the record to the producer as soon as its
-  // batch is durable, without waiting for the engine loop. Touches only the producer, so
-  // it may run beside the loop's calls. False when the producer did not take it (a full
-  // queue, an error): the loop then Sends it. Track() must follow for each record taken.
+  // batch is durable, without waiting for the engine loop. Touches only the producer (and
+  // the fixed topic names), so it may run beside the loop's calls: it must never block
+  // in or poll the producer (no RK_MSG_BLOCK, no flush), which would serve delivery
+  // reports on this thread. False when the producer did not take it (a full queue, an
+  // error): the loop then Sends it. Track() must follow for each record taken.
   bool ProduceCommitted(uint64_t seq, const v1::OutboxRecord& record);
   // The loop's half: the record, taken by ProduceCommitted, is in flight. A delivery
   // report that Poll() served before this is applied now.
@@ -65,6 +68,13 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
     bool omit_value = false;
     int size_refusals = 0;  // by the broker, whose limit is on the whole record batch
   };
+  // A delivery report, as dr_cb was served it.
+  struct Report {
+    RdKafka::ErrorCode err;
+    size_t len;
+    int64_t at_ms;       // when it was served: the end of the output's latency
+    std::string errstr;  // the broker's detail, on a failure
+  };
   OutboxDrainer(const StreamOptions& options, obs::EngineMetrics* metrics, std::function<int64_t()> wall_ms,
                 const store::CreditStore* store)
       : options_(options), metrics_(metrics), wall_ms_(std::move(wall_ms)), store_(store) {}
@@ -76,7 +86,7 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   // Registers a record in flight.
   Unacked& Pending(uint64_t seq, const v1::OutboxRecord& record);
   // Applies a delivery report to a record in flight.
-  void Delivered(uint64_t seq, Unacked& u, RdKafka::ErrorCode err, size_t len, const std::string& topic);
+  void Delivered(uint64_t seq, Unacked& u, const Report& r);
   // Marks a dead letter refused for its size to go without its value; false otherwise.
   bool OmitValue(uint64_t seq, Unacked& u, size_t value_size);
   const std::string& TopicOf(v1::OutboxRecord::Kind kind) const;
@@ -87,11 +97,6 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   const store::CreditStore* store_;
   std::unique_ptr<RdKafka::Producer> producer_;
   std::unordered_map<uint64_t, Unacked> pending_;  // by seq
-  struct Report {
-    RdKafka::ErrorCode err;
-    size_t len;
-    std::string topic;
-  };
   // Delivery reports served before their record was tracked (ProduceCommitted ran on the
   // committing thread, Track has not yet on the loop's), by seq.
   std::unordered_map<uint64_t, Report> early_;

@@ -906,7 +906,8 @@ Status StreamEngine::RunLoop(const std::atomic<bool>& stop) {
         end = BatchPacer::End::kCap;
         break;
       }
-      // While a batch is being written, wait briefly so its outputs go out soon after.
+      // While a batch is being written, wait briefly so its outputs are tracked soon after
+      // (the committing thread has produced them) and the next batch can be submitted.
       const int timeout = i > 0 ? dry_timeout : committer_->InFlight() ? 1 : options_.poll_timeout_ms;
       dry_timeout = 0;
       std::unique_ptr<RdKafka::Message> msg = NextMessage(timeout);

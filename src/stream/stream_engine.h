@@ -127,7 +127,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
   Status CommitBatch();
   Status RunLoop(const std::atomic<bool>& stop);
   void EvictCustomers();
-  // Waits for the batch in flight and hands its outputs to the producer.
+  // Waits for the batch in flight; of its outputs, tracks those the committing thread
+  // handed to the producer and sends the rest.
   Status FinishInFlight();
   void Periodic();
   void OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);
@@ -154,7 +155,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
 
   using CustomerCache = NodeIndex<Cached>;
   CustomerCache cache_;
-  // A changed customer and the first 8 bytes of its id, big-endian: sorting by them
+  // A changed customer and the first 16 bytes of its id, big-endian: sorting by them
   // reads each id only on a tie (an id lives in its map node: a cache miss).
   __extension__ using KeyPrefix = unsigned __int128;
   struct Dirty {

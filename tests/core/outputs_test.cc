@@ -56,9 +56,19 @@ TEST_CASE("an output list stays sound across the resets of its arena", "[unit][c
   }
   StepOutputs copy;
   copy.decisions = list;  // a deep copy, on the copy's own arena
-  list.clear();
-  list.Add();
+  for (size_t i = 0; i < OutputList<v1::OrderDecision>::kResetAfterAdds; ++i) {
+    list.clear();  // past the source's next reset
+    list.Add().mutable_amount()->set_currency("USD");
+  }
   CHECK(copy.decisions.at(0).amount().currency() == "EUR");
+  CHECK(copy.decisions.at(1).amount().minor() == static_cast<int64_t>(steps - 1));
+
+  OutputList<v1::OrderDecision> moved = std::move(copy.decisions);
+  CHECK(moved.size() == 2);
+  CHECK(copy.decisions.empty());  // NOLINT(bugprone-use-after-move): a moved-from list is empty and usable
+  copy.decisions.clear();
+  copy.decisions.Add().set_order_id("SO-after-move");
+  CHECK(copy.decisions.at(0).order_id() == "SO-after-move");
 }
 
 TEST_CASE("output lists append copies in order", "[unit][core]") {

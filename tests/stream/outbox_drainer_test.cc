@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "obs/engine_metrics.h"
+#include "obs/metrics_text.h"
 #include "store/credit_store.h"
 #include "stream/embedded_broker.h"
 #include "stream/outbox_drainer.h"
@@ -216,7 +217,8 @@ TEST_CASE("a record the committing thread produced is settled whether its report
   REQUIRE(page.size() == 3);
 
   obs::EngineMetrics metrics;
-  const auto drainer = MakeDrainer(so, metrics, *t.db);
+  int64_t clock_ms = 1000;
+  const auto drainer = MakeDrainer(so, metrics, *t.db, [&clock_ms] { return clock_ms; });
   auto settle = [&](std::set<uint64_t>& acked, size_t want) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (acked.size() < want && std::chrono::steady_clock::now() < deadline) {
@@ -231,9 +233,12 @@ TEST_CASE("a record the committing thread produced is settled whether its report
   REQUIRE(drainer->producer()->flush(10'000) == RdKafka::ERR_NO_ERROR);  // serves the report
   CHECK(drainer->TakeAcked().empty());
   CHECK(drainer->InFlight() == 0);
+  clock_ms = 5000;  // the loop tracks it later: its latency still ends at the report
   drainer->Track(page[0].first, page[0].second);
   CHECK(drainer->TakeAcked() == std::vector<uint64_t>{1});
   CHECK(drainer->InFlight() == 0);
+  CHECK(obs::SumOfFamily(metrics.Serialize(), "creditwatch_end_to_end_latency_seconds_sum") ==
+        Approx(0.999));  // 1000 - 1 ms
 
   // Tracked before its report.
   REQUIRE(drainer->ProduceCommitted(page[1].first, page[1].second));
@@ -248,7 +253,7 @@ TEST_CASE("a record the committing thread produced is settled whether its report
   auto* mcluster = static_cast<rd_kafka_mock_cluster_t*>(broker->mock_cluster());
   REQUIRE(rd_kafka_mock_broker_set_down(mcluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
   REQUIRE(drainer->ProduceCommitted(page[2].first, page[2].second));
-  drainer->producer()->flush(10'000);  // until its delivery times out
+  CHECK(drainer->producer()->flush(10'000) == RdKafka::ERR_NO_ERROR);  // until its delivery times out
   const double errors_before = metrics.produce_errors.Value();
   drainer->Track(page[2].first, page[2].second);
   CHECK(metrics.produce_errors.Value() == errors_before + 1);
