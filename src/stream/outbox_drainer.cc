@@ -74,10 +74,7 @@ OutboxDrainer::Unacked& OutboxDrainer::Pending(uint64_t seq, const v1::OutboxRec
   return u;
 }
 
-void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) {
-  Pending(seq, record);
-  Produce(seq, record);
-}
+void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) { Produce(seq, record, Pending(seq, record)); }
 
 bool OutboxDrainer::ProduceCommitted(uint64_t seq, const v1::OutboxRecord& record) {
   return ProduceOnce(seq, record, /*omit=*/false) == RdKafka::ERR_NO_ERROR;
@@ -117,21 +114,16 @@ RdKafka::ErrorCode OutboxDrainer::ProduceOnce(uint64_t seq, const v1::OutboxReco
   return err;
 }
 
-bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r) {
-  const auto unacked = pending_.find(seq);
+bool OutboxDrainer::Produce(uint64_t seq, const v1::OutboxRecord& r, Unacked& u) {
   for (;;) {
-    const bool omit = unacked != pending_.end() && unacked->second.omit_value;
-    const RdKafka::ErrorCode err = ProduceOnce(seq, r, omit);
+    const RdKafka::ErrorCode err = ProduceOnce(seq, r, u.omit_value);
     if (err == RdKafka::ERR_NO_ERROR) return true;
     if (err == RdKafka::ERR__QUEUE_FULL) {
       producer_->poll(10);
       continue;
     }
     metrics_->produce_errors.Increment();
-    if (err == RdKafka::ERR_MSG_SIZE_TOO_LARGE && unacked != pending_.end() &&
-        OmitValue(seq, unacked->second, r.value().size())) {
-      continue;
-    }
+    if (err == RdKafka::ERR_MSG_SIZE_TOO_LARGE && OmitValue(seq, u, r.value().size())) continue;
     spdlog::error("producing output {} to {}: {}", r.output_id(), TopicOf(r.kind()), RdKafka::err2str(err));
     failed_.push_back(seq);
     return false;
@@ -188,13 +180,14 @@ void OutboxDrainer::Poll() {
   retry.swap(failed_);
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> page;
   for (uint64_t seq : retry) {
-    if (pending_.count(seq) == 0) continue;
+    const auto it = pending_.find(seq);
+    if (it == pending_.end()) continue;
     if (Status st = store_->ScanOutbox(seq, 1, &page); !st.ok() || page.empty() || page[0].first != seq) {
       spdlog::error("outbox record {} cannot be read back for a retry: {}", seq, st.ok() ? "it is gone" : st.message());
-      pending_.erase(seq);
+      pending_.erase(it);
       continue;
     }
-    Produce(seq, page[0].second);
+    Produce(seq, page[0].second, it->second);
   }
 }
 

@@ -78,8 +78,9 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   OutboxDrainer(const StreamOptions& options, obs::EngineMetrics* metrics, std::function<int64_t()> wall_ms,
                 const store::CreditStore* store)
       : options_(options), metrics_(metrics), wall_ms_(std::move(wall_ms)), store_(store) {}
-  // False when the producer refused the record (it is then in failed_).
-  bool Produce(uint64_t seq, const v1::OutboxRecord& record);
+  // Produces a record in flight (`u` is its entry). False when the producer refused it
+  // (it is then in failed_).
+  bool Produce(uint64_t seq, const v1::OutboxRecord& record, Unacked& u);
   // One produce call with the record's headers (the value and the input's headers left
   // out when `omit`); the producer takes over the headers only on success.
   RdKafka::ErrorCode ProduceOnce(uint64_t seq, const v1::OutboxRecord& r, bool omit);

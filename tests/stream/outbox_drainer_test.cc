@@ -89,6 +89,17 @@ std::unique_ptr<stream::OutboxDrainer> MakeDrainer(
   return drainer;
 }
 
+// Polls `drainer` until `want` records are acknowledged in all (or the timeout passes);
+// the acknowledged ones are added to `acked`.
+void AwaitAcked(stream::OutboxDrainer& drainer, std::set<uint64_t>& acked, size_t want, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (acked.size() < want && std::chrono::steady_clock::now() < deadline) {
+    drainer.Poll();
+    for (uint64_t seq : drainer.TakeAcked()) acked.insert(seq);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("a delivery that fails is read back from the outbox and sent again", "[integration][stream]") {
@@ -134,12 +145,7 @@ TEST_CASE("a delivery that fails is read back from the outbox and sent again", "
   // Back up: the retries (read back from RocksDB) are delivered and acknowledged.
   REQUIRE(rd_kafka_mock_broker_set_up(mcluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
   std::set<uint64_t> acked;
-  const auto ok_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (acked.size() < ids.size() && std::chrono::steady_clock::now() < ok_deadline) {
-    drainer->Poll();
-    for (uint64_t seq : drainer->TakeAcked()) acked.insert(seq);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  AwaitAcked(*drainer, acked, ids.size(), std::chrono::seconds(30));
   CHECK(acked == std::set<uint64_t>{1, 2, 3});
   CHECK(drainer->InFlight() == 0);
   CHECK(drainer->OldestInFlightSinceMs() == -1);
@@ -182,12 +188,7 @@ TEST_CASE("a dead letter too large to produce is delivered without the input's b
   REQUIRE(t.db->ScanOutbox(0, 10, &page).ok());
   for (const auto& [seq, rec] : page) drainer->Send(seq, rec);
   std::set<uint64_t> acked;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (acked.size() < 2 && std::chrono::steady_clock::now() < deadline) {
-    drainer->Poll();
-    for (uint64_t seq : drainer->TakeAcked()) acked.insert(seq);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  AwaitAcked(*drainer, acked, 2, std::chrono::seconds(20));
   CHECK(acked == std::set<uint64_t>{1, 2});
   CHECK(drainer->InFlight() == 0);
   CHECK(metrics.produce_errors.Value() >= 1);
@@ -219,14 +220,6 @@ TEST_CASE("a record the committing thread produced is settled whether its report
   obs::EngineMetrics metrics;
   int64_t clock_ms = 1000;
   const auto drainer = MakeDrainer(so, metrics, *t.db, [&clock_ms] { return clock_ms; });
-  auto settle = [&](std::set<uint64_t>& acked, size_t want) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (acked.size() < want && std::chrono::steady_clock::now() < deadline) {
-      drainer->Poll();
-      for (uint64_t seq : drainer->TakeAcked()) acked.insert(seq);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  };
 
   // Delivered and reported before the loop tracks it: nothing is acknowledged until then.
   REQUIRE(drainer->ProduceCommitted(page[0].first, page[0].second));
@@ -245,7 +238,7 @@ TEST_CASE("a record the committing thread produced is settled whether its report
   drainer->Track(page[1].first, page[1].second);
   CHECK(drainer->InFlight() == 1);
   std::set<uint64_t> acked;
-  settle(acked, 1);
+  AwaitAcked(*drainer, acked, 1, std::chrono::seconds(20));
   CHECK(acked == std::set<uint64_t>{2});
 
   // A failure reported before it is tracked: applied then, and the record is read back
@@ -260,7 +253,7 @@ TEST_CASE("a record the committing thread produced is settled whether its report
   CHECK(drainer->InFlight() == 1);
   REQUIRE(rd_kafka_mock_broker_set_up(mcluster, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
   acked.clear();
-  settle(acked, 1);
+  AwaitAcked(*drainer, acked, 1, std::chrono::seconds(20));
   CHECK(acked == std::set<uint64_t>{3});
   CHECK(drainer->InFlight() == 0);
   CHECK(metrics.Sum("creditwatch_outputs_produced_total", "kind", "alert") == 3);
