@@ -66,27 +66,27 @@ const std::string& OutboxDrainer::TopicOf(v1::OutboxRecord::Kind kind) const {
   }
 }
 
-OutboxDrainer::Unacked& OutboxDrainer::Pending(uint64_t seq, const v1::OutboxRecord& record) {
+OutboxDrainer::PendingMap::iterator OutboxDrainer::Pending(uint64_t seq, const v1::OutboxRecord& record) {
   // A record written before a restart keeps its age (created_ms is when it was committed).
   const int64_t since = record.created_ms() > 0 ? std::min(record.created_ms(), poll_ms_) : poll_ms_;
-  Unacked& u = pending_[seq];
-  u = Unacked{record.kind(), record.event_time_ms(), since};
-  return u;
+  return pending_.insert_or_assign(seq, Unacked{record.kind(), record.event_time_ms(), since}).first;
 }
 
-void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) { Produce(seq, record, Pending(seq, record)); }
+void OutboxDrainer::Send(uint64_t seq, const v1::OutboxRecord& record) {
+  Produce(seq, record, Pending(seq, record)->second);
+}
 
 bool OutboxDrainer::ProduceCommitted(uint64_t seq, const v1::OutboxRecord& record) {
   return ProduceOnce(seq, record, /*omit=*/false) == RdKafka::ERR_NO_ERROR;
 }
 
 void OutboxDrainer::Track(uint64_t seq, const v1::OutboxRecord& record) {
-  Unacked& u = Pending(seq, record);
+  const auto it = Pending(seq, record);
   const auto early = early_.find(seq);
   if (early == early_.end()) return;
   const Report r = std::move(early->second);
   early_.erase(early);
-  Delivered(seq, u, r);
+  Delivered(it, r);
 }
 
 bool OutboxDrainer::OmitValue(uint64_t seq, Unacked& u, size_t value_size) {
@@ -140,10 +140,12 @@ void OutboxDrainer::dr_cb(RdKafka::Message& message) {
     early_.emplace(seq, r);
     return;
   }
-  Delivered(seq, it->second, r);
+  Delivered(it, r);
 }
 
-void OutboxDrainer::Delivered(uint64_t seq, Unacked& u, const Report& r) {
+void OutboxDrainer::Delivered(PendingMap::iterator it, const Report& r) {
+  const uint64_t seq = it->first;
+  Unacked& u = it->second;
   if (r.err != RdKafka::ERR_NO_ERROR) {
     metrics_->produce_errors.Increment();
     // The topic's size limit, on the record batch: a record refused twice (sent again in
@@ -161,7 +163,7 @@ void OutboxDrainer::Delivered(uint64_t seq, Unacked& u, const Report& r) {
     if (latency_ms >= 0) metrics_->EndToEndLatency(kind).Observe(static_cast<double>(latency_ms) / 1000.0);
   }
   acked_.push_back(seq);
-  pending_.erase(seq);
+  pending_.erase(it);
 }
 
 int64_t OutboxDrainer::OldestInFlightSinceMs() const {

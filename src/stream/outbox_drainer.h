@@ -84,10 +84,11 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   // One produce call with the record's headers (the value and the input's headers left
   // out when `omit`); the producer takes over the headers only on success.
   RdKafka::ErrorCode ProduceOnce(uint64_t seq, const v1::OutboxRecord& r, bool omit);
-  // Registers a record in flight.
-  Unacked& Pending(uint64_t seq, const v1::OutboxRecord& record);
-  // Applies a delivery report to a record in flight.
-  void Delivered(uint64_t seq, Unacked& u, const Report& r);
+  using PendingMap = std::unordered_map<uint64_t, Unacked>;  // by seq
+  // Registers a record in flight; its entry.
+  PendingMap::iterator Pending(uint64_t seq, const v1::OutboxRecord& record);
+  // Applies a delivery report to a record in flight (`it`, erased when acknowledged).
+  void Delivered(PendingMap::iterator it, const Report& r);
   // Marks a dead letter refused for its size to go without its value; false otherwise.
   bool OmitValue(uint64_t seq, Unacked& u, size_t value_size);
   const std::string& TopicOf(v1::OutboxRecord::Kind kind) const;
@@ -97,7 +98,7 @@ class OutboxDrainer : public RdKafka::DeliveryReportCb {
   std::function<int64_t()> wall_ms_;
   const store::CreditStore* store_;
   std::unique_ptr<RdKafka::Producer> producer_;
-  std::unordered_map<uint64_t, Unacked> pending_;  // by seq
+  PendingMap pending_;
   // Delivery reports served before their record was tracked (ProduceCommitted ran on the
   // committing thread, Track has not yet on the loop's), by seq.
   std::unordered_map<uint64_t, Report> early_;
