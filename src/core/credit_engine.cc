@@ -488,6 +488,10 @@ uint64_t StableHash(std::string_view s) {
   return h;
 }
 
+bool AppliedRecently(const v1::CustomerState& state, std::string_view event_id) {
+  return SeenRecently(state, StableHash(event_id));
+}
+
 StepResult CreditEngine::Apply(v1::CustomerState& s, const v1::Envelope& e, int64_t now_ms, StepOutputs& out) const {
   StepResult result;
   const RuleThresholds& t0 = config_.For(s.segment(), s.risk_class());

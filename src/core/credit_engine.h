@@ -73,4 +73,8 @@ class CreditEngine {
 // Stable 64-bit FNV-1a hash, used for the recent event id ring.
 uint64_t StableHash(std::string_view s);
 
+// Whether `event_id` is in the state's ring of its latest applied event ids (Apply
+// reports such an event as a duplicate).
+bool AppliedRecently(const v1::CustomerState& state, std::string_view event_id);
+
 }  // namespace creditwatch::core

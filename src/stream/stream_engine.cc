@@ -587,12 +587,15 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   } else {
     c = &scratch.emplace();
   }
-  if (!e.event_id().empty()) {
+  // Every event applied to a customer is at most its last_event_ms, so a newer event
+  // cannot be a re-delivery: a customer's events mostly come in time order, and only the
+  // others are looked for. One of the customer's latest ids is left to the core, which
+  // reports it as a duplicate; older ones are looked for in the batches not yet in
+  // RocksDB, then in RocksDB (ids are remembered there with their event time).
+  if (!e.event_id().empty() && e.event_time_ms() <= c->state.last_event_ms() &&
+      !core::AppliedRecently(c->state, e.event_id())) {
     bool seen = batch_event_ids_.Contains(e.event_id()) || inflight_event_ids_.Contains(e.event_id());
-    // Ids are remembered with their event time, and every event applied to a customer is
-    // at most its last_event_ms: a newer event cannot be a re-delivery, and RocksDB is
-    // asked only about the others. A customer's events mostly come in time order.
-    if (!seen && e.event_time_ms() <= c->state.last_event_ms()) {
+    if (!seen) {
       if (Status st = store_.SeenEvent(e.event_id(), e.event_time_ms(), &seen); !st.ok()) return st;
     }
     if (seen) {
@@ -615,7 +618,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     spdlog::warn("{}: payment allocated to {} unknown invoice(s), kept as unapplied cash", e.customer_id(),
                  r.unknown_allocations);
   }
-  batch_event_ids_.Insert(e.event_id());
+  batch_event_ids_.Add(e.event_id());
   batch_->PutEventId(e.event_id(), e.event_time_ms(), wall);
   metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
   Emit(out_, was_hold, c->state, e.event_time_ms());
