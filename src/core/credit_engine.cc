@@ -488,8 +488,9 @@ uint64_t StableHash(std::string_view s) {
   return h;
 }
 
-bool AppliedRecently(const v1::CustomerState& state, std::string_view event_id) {
-  return SeenRecently(state, StableHash(event_id));
+bool MayRedeliverForgotten(const v1::CustomerState& state, const v1::Envelope& e) {
+  const int64_t floor = state.has_dedup_floor_ms() ? state.dedup_floor_ms() : state.last_event_ms();
+  return e.event_time_ms() <= floor && !SeenRecently(state, StableHash(e.event_id()));
 }
 
 StepResult CreditEngine::Apply(v1::CustomerState& s, const v1::Envelope& e, int64_t now_ms, StepOutputs& out) const {
@@ -522,6 +523,10 @@ StepResult CreditEngine::Apply(v1::CustomerState& s, const v1::Envelope& e, int6
   }
   Remember(s, h);
   s.set_last_event_ms(std::max(s.last_event_ms(), e.event_time_ms()));
+  // The ring forgets an id 32 events after it was applied: every id forgotten in the
+  // coming round was applied by now. A new customer has forgotten none.
+  if (new_customer) s.set_dedup_floor_ms(0);
+  if (s.recent_event_pos() == 0) s.set_dedup_floor_ms(s.last_event_ms());
   result.unknown_allocations = f.unknown_allocations;
 
   const RuleThresholds& t = config_.For(s.segment(), s.risk_class());

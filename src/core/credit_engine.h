@@ -73,8 +73,10 @@ class CreditEngine {
 // Stable 64-bit FNV-1a hash, used for the recent event id ring.
 uint64_t StableHash(std::string_view s);
 
-// Whether `event_id` is in the state's ring of its latest applied event ids (Apply
-// reports such an event as a duplicate).
-bool AppliedRecently(const v1::CustomerState& state, std::string_view event_id);
+// Whether the event may re-deliver one of the customer's events that the state no
+// longer tells apart: it is not later than the dedup floor and not in the ring of recent
+// ids. Only such an event needs the caller's longer memory of applied ids; Apply itself
+// reports one in the ring as a duplicate.
+bool MayRedeliverForgotten(const v1::CustomerState& state, const v1::Envelope& e);
 
 }  // namespace creditwatch::core

@@ -587,13 +587,11 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   } else {
     c = &scratch.emplace();
   }
-  // Every event applied to a customer is at most its last_event_ms, so a newer event
-  // cannot be a re-delivery: a customer's events mostly come in time order, and only the
-  // others are looked for. One of the customer's latest ids is left to the core, which
-  // reports it as a duplicate; older ones are looked for in the batches not yet in
-  // RocksDB, then in RocksDB (ids are remembered there with their event time).
-  if (!e.event_id().empty() && e.event_time_ms() <= c->state.last_event_ms() &&
-      !core::AppliedRecently(c->state, e.event_id())) {
+  // A customer's events mostly come in time order, and its state tells most re-deliveries
+  // apart by itself (core::MayRedeliverForgotten): the core reports one of its latest ids
+  // as a duplicate. Only the others are looked for, in the batches not yet in RocksDB,
+  // then in RocksDB (ids are remembered there with their event time).
+  if (!e.event_id().empty() && core::MayRedeliverForgotten(c->state, e)) {
     bool seen = batch_event_ids_.Contains(e.event_id()) || inflight_event_ids_.Contains(e.event_id());
     if (!seen) {
       if (Status st = store_.SeenEvent(e.event_id(), e.event_time_ms(), &seen); !st.ok()) return st;

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
+#include "core/credit_engine.h"
 #include "core/ledger.h"
 #include "support/harness.h"
 
@@ -139,6 +143,40 @@ TEST_CASE("the same event id twice changes nothing", "[unit][core][ledger]") {
   CHECK(h.Apply(limit).kind == StepKind::kDuplicate);
   CHECK(h.state.SerializeAsString() == once);
   CHECK(h.out.size() == 0);
+}
+
+TEST_CASE("the state tells which events may re-deliver an id it no longer holds", "[unit][core][ledger]") {
+  using creditwatch::core::MayRedeliverForgotten;
+  Harness h;
+  Events ev("C-1");
+  const auto first = ev.Customer(kT0, 1'000'000);
+  h.Apply(first);
+  // 40 more events, one a second: the first 9 have left the ring of the latest 32 ids.
+  std::vector<creditwatch::v1::Envelope> applied{first};
+  for (int i = 1; i <= 40; ++i) {
+    applied.push_back(ev.Order(kT0 + i * 1000, "O-" + std::to_string(i), 10));
+    REQUIRE(h.Apply(applied.back()).kind == StepKind::kApplied);
+  }
+  // The ring came round after the 32nd event (at kT0 + 31 s): no forgotten id is later.
+  CHECK(h.state.dedup_floor_ms() == kT0 + 31'000);
+  CHECK(MayRedeliverForgotten(h.state, applied[0]));  // forgotten, not later than the floor
+  CHECK(MayRedeliverForgotten(h.state, applied[8]));
+  CHECK_FALSE(MayRedeliverForgotten(h.state, applied[20]));  // in the ring: Apply tells
+  CHECK(h.Apply(applied[20]).kind == StepKind::kDuplicate);
+  // Later than the floor and not in the ring: never applied, though older than the latest.
+  const auto late = ev.Order(kT0 + 35'500, "O-LATE", 10);
+  CHECK_FALSE(MayRedeliverForgotten(h.state, late));
+  CHECK_FALSE(MayRedeliverForgotten(h.state, ev.Order(kT0 + 60'000, "O-NEW", 10)));
+  // A state written before the floor existed: anything not later than the latest may be.
+  h.state.clear_dedup_floor_ms();
+  CHECK(MayRedeliverForgotten(h.state, late));
+  CHECK_FALSE(MayRedeliverForgotten(h.state, ev.Order(kT0 + 60'000, "O-NEW2", 10)));
+  // A new customer has forgotten nothing.
+  Harness fresh;
+  Events other("C-2");
+  fresh.Apply(other.Customer(kT0 + 5000, 1'000'000));
+  CHECK(fresh.state.has_dedup_floor_ms());
+  CHECK_FALSE(MayRedeliverForgotten(fresh.state, other.Limit(kT0, 50)));
 }
 
 TEST_CASE("an invoice's disputed amount follows its open disputes through payments, reversals and resolutions",
