@@ -488,6 +488,21 @@ uint64_t StableHash(std::string_view s) {
   return h;
 }
 
+void PrefetchState(const v1::CustomerState& s) {
+  __builtin_prefetch(&s.customer_id());
+  __builtin_prefetch(&s.segment());
+  __builtin_prefetch(&s.risk_class());
+  __builtin_prefetch(&s.currency());
+  const char* ring = reinterpret_cast<const char*>(s.recent_event_ids().data());
+  if (ring != nullptr) {
+    for (int line = 0; line < kRecentEventIds * 8; line += 64) __builtin_prefetch(ring + line);
+  }
+  if (s.invoices_size() > 0) __builtin_prefetch(s.invoices().data());
+  if (s.orders_size() > 0) __builtin_prefetch(s.orders().data());
+  if (s.payments_size() > 0) __builtin_prefetch(s.payments().data());
+  if (s.alerts_size() > 0) __builtin_prefetch(s.alerts().data());
+}
+
 bool MayRedeliverForgotten(const v1::CustomerState& state, const v1::Envelope& e) {
   const int64_t floor = state.has_dedup_floor_ms() ? state.dedup_floor_ms() : state.last_event_ms();
   return e.event_time_ms() <= floor && !SeenRecently(state, StableHash(e.event_id()));

@@ -73,6 +73,11 @@ class CreditEngine {
 // Stable 64-bit FNV-1a hash, used for the recent event id ring.
 uint64_t StableHash(std::string_view s);
 
+// Starts fetching from memory what a step on `state` reads first and the message does
+// not hold itself: its text fields, its ring of recent ids, and the arrays of its open
+// invoices, orders, payments and alerts. Reads only the message.
+void PrefetchState(const v1::CustomerState& state);
+
 // Whether the event may re-deliver one of the customer's events that the state no
 // longer tells apart: it is not later than the dedup floor and not in the ring of recent
 // ids. Only such an event needs the caller's longer memory of applied ids; Apply itself

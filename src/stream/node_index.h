@@ -42,15 +42,22 @@ class NodeIndex {
   // Starts fetching the first `lines` cache lines of the node of `hash`, if it is among
   // the first slots probed (it reads them: Prefetch them first).
   void PrefetchNode(uint64_t hash, int lines) const {
-    if (slots_.empty()) return;
+    const char* p = reinterpret_cast<const char*>(Peek(hash));
+    if (p == nullptr) return;
+    for (int l = 0; l < lines; ++l) __builtin_prefetch(p + l * 64);
+  }
+  // The node a lookup of `hash` most likely finds, without comparing keys (so possibly
+  // another key's, or nullptr when none is among the first slots probed): for fetching
+  // what the node points to ahead of the lookup. It reads the slots and the node: fetch
+  // them first.
+  const Node* Peek(uint64_t hash) const {
+    if (slots_.empty()) return nullptr;
     for (size_t i = hash & mask_, probes = 0; probes < 4; i = (i + 1) & mask_, ++probes) {
       const Slot& s = slots_[i];
-      if (s.node == nullptr) return;
-      if (s.hash != hash) continue;
-      const char* p = reinterpret_cast<const char*>(s.node);
-      for (int l = 0; l < lines; ++l) __builtin_prefetch(p + l * 64);
-      return;
+      if (s.node == nullptr) return nullptr;
+      if (s.hash == hash) return s.node;
     }
+    return nullptr;
   }
 
   Node* Find(std::string_view key, uint64_t hash) const {

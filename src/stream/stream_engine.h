@@ -150,7 +150,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
     std::unique_ptr<RdKafka::Message> msg;
     uint64_t key_hash;
   };
-  static constexpr size_t kReadAhead = 2;
+  static constexpr size_t kReadAhead = 3;
   std::deque<Ahead> ahead_;
 
   using CustomerCache = NodeIndex<Cached>;

@@ -30,6 +30,10 @@ TEST_CASE("node index: an inserted key is found with its node, others are not", 
   CHECK(index.Find("c-2") == nullptr);
   CHECK(index.Find("c-") == nullptr);
   CHECK(index.size() == 1);
+  // Peek finds a node by its hash alone, for prefetching what it points to.
+  CHECK(index.Peek(NodeIndex<int>::HashOf("c-1")) == n);
+  CHECK(index.Peek(NodeIndex<int>::HashOf("c-2")) == nullptr);
+  CHECK(NodeIndex<int>().Peek(NodeIndex<int>::HashOf("c-1")) == nullptr);
 }
 
 TEST_CASE("node index: colliding hashes are told apart by the key", "[unit]") {
@@ -47,6 +51,10 @@ TEST_CASE("node index: colliding hashes are told apart by the key", "[unit]") {
   // Prefetching is a hint: harmless for keys present or not.
   index.Prefetch(7);
   index.PrefetchNode(7, 4);
+  // Peek does not compare keys: with one hash for all, it finds one of the chain's nodes.
+  const auto* peeked = index.Peek(7);
+  REQUIRE(peeked != nullptr);
+  CHECK(index.Find(peeked->key) == peeked);
 }
 
 TEST_CASE("node index: nodes stay put through growth, and agree with std::map through erasures", "[unit]") {
