@@ -645,8 +645,19 @@ void StreamEngine::WriteDirty() {
   timer_moves_.clear();
   size_t checkpoints = 0;
   size_t steps_logged = 0;
-  for (const Dirty& d : dirty_) {
-    Cached* c = d.c;
+  // The customers' nodes have mostly left the caches since their events: fetch the parts
+  // read here (the key, the state message's scalars, which come last in it, and the
+  // node's own fields) a few customers ahead.
+  constexpr size_t kAhead = 4;
+  auto prefetch = [](const Cached* c) {
+    __builtin_prefetch(&c->id);
+    const char* end = reinterpret_cast<const char*>(c + 1);
+    for (const char* p = reinterpret_cast<const char*>(&c->state + 1) - 128; p < end; p += 64) __builtin_prefetch(p);
+  };
+  for (size_t k = 0; k < std::min(kAhead, dirty_.size()); ++k) prefetch(dirty_[k].c);
+  for (size_t k = 0; k < dirty_.size(); ++k) {
+    if (k + kAhead < dirty_.size()) prefetch(dirty_[k + kAhead].c);
+    Cached* c = dirty_[k].c;
     const uint32_t seq = c->state.step_seq();
     if (!c->stored || seq - c->checkpoint_seq >= options_.checkpoint_steps) {
       batch_->PutCustomerDeferred(*c->id, c->state, c->handoff);
