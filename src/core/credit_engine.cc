@@ -451,22 +451,30 @@ class RuleRun {
 
   void EmitDecision(const v1::OrderState& o, v1::OrderDecision::Decision d, int64_t exposure_after, int64_t limit,
                     bool limit_known) {
-    v1::OrderDecision& out = out_.decisions.Add();
-    AppendPath(*out.mutable_output_id(), s_.customer_id(), "order", o.order_id(), o.seq(), DecisionName(d));
+    // Every field is set: a reused decision's amounts and strings are written in place.
+    v1::OrderDecision& out = out_.decisions.AddToOverwrite();
+    std::string& output_id = *out.mutable_output_id();
+    output_id.clear();
+    AppendPath(output_id, s_.customer_id(), "order", o.order_id(), o.seq(), DecisionName(d));
     out.set_customer_id(s_.customer_id());
     out.set_order_id(o.order_id());
-    out.mutable_amount()->set_minor(o.amount());
-    out.mutable_amount()->set_currency(s_.currency());
+    SetMoney(*out.mutable_amount(), o.amount());
     out.set_decision(d);
+    out.clear_reasons();
     for (auto r : o.reasons()) out.add_reasons(static_cast<v1::OrderHoldReason>(r));
-    out.mutable_exposure_after()->set_minor(exposure_after);
-    out.mutable_exposure_after()->set_currency(s_.currency());
+    SetMoney(*out.mutable_exposure_after(), exposure_after);
     if (limit_known) {
-      out.mutable_credit_limit()->set_minor(limit);
-      out.mutable_credit_limit()->set_currency(s_.currency());
+      SetMoney(*out.mutable_credit_limit(), limit);
+    } else {
+      out.clear_credit_limit();
     }
     out.set_at_ms(now_);
     out.set_cause_event_id(cause_);
+  }
+
+  void SetMoney(v1::Money& m, int64_t minor) const {
+    m.set_minor(minor);
+    m.set_currency(s_.currency());
   }
 
   v1::CustomerState& s_;

@@ -94,6 +94,17 @@ class OutputList {
     }
     return *items_[size_++];
   }
+  // Like Add(), but a reused message is not cleared: it holds what it held in an earlier
+  // step, for a caller that sets every field. On the arena Clear() lets go of the
+  // sub-messages (an order decision's amounts), and setting them again allocates them
+  // and their strings anew: kept, they and their strings are written in place.
+  T& AddToOverwrite() {
+    if (size_ < items_.size()) {
+      ++adds_;
+      return *items_[size_++];
+    }
+    return Add();
+  }
   // Copies `other`'s messages to the end (by index: Add may grow the list when other is this).
   void Append(const OutputList& other) {
     const size_t n = other.size_;

@@ -10,9 +10,11 @@
 #include "core/id_path.h"
 #include "core/output_list.h"
 #include "creditwatch/v1/outputs.pb.h"
+#include "support/harness.h"
 
 using namespace creditwatch;
 using namespace creditwatch::core;
+using namespace cwtest;
 
 TEST_CASE("an output list reuses its messages cleared", "[unit][core]") {
   OutputList<v1::OrderDecision> list;
@@ -69,6 +71,61 @@ TEST_CASE("an output list stays sound across the resets of its arena", "[unit][c
   copy.decisions.clear();
   copy.decisions.Add().set_order_id("SO-after-move");
   CHECK(copy.decisions.at(0).order_id() == "SO-after-move");
+}
+
+TEST_CASE("a message added to overwrite keeps what it held, until the arena is reset", "[unit][core]") {
+  OutputList<v1::OrderDecision> list;
+  v1::OrderDecision& first = list.AddToOverwrite();
+  CHECK_FALSE(first.has_amount());  // new: empty
+  first.mutable_amount()->set_currency("EUR");
+  const v1::Money* amount = &first.amount();
+  list.clear();
+  v1::OrderDecision& again = list.AddToOverwrite();
+  CHECK(&again == &first);
+  CHECK(&again.amount() == amount);  // the same sub-message, to be written in place
+  CHECK(again.amount().currency() == "EUR");
+  CHECK(list.size() == 1);
+}
+
+TEST_CASE("an order decision written over a reused one equals one written fresh", "[unit][core]") {
+  // Two customers' steps through one output list, against a fresh list per step: a
+  // field the decision did not set would carry the previous decision's value.
+  Harness reused;
+  Harness fresh_a;
+  Harness fresh_b;
+  Events a("C-A");
+  Events b("C-B");
+  const auto limit_a = a.Customer(kT0, 100'000);
+  auto no_limit_b = b.Customer(kT0, 0);
+  no_limit_b.mutable_customer_upserted()->clear_credit_limit();
+  const auto held_a = a.Order(kT0 + 1000, "O-A", 500'000);  // over the limit: held, with reasons
+  const auto order_b = b.Order(kT0 + 1000, "O-B", 700);     // no limit known
+  StepOutputs out;
+  v1::CustomerState sa;
+  v1::CustomerState sb;
+  const CreditEngine& engine = reused.engine;
+  engine.Apply(sa, limit_a, kT0, out);
+  engine.Apply(sb, no_limit_b, kT0, out);
+  out.Clear();
+  engine.Apply(sa, held_a, kT0 + 1000, out);
+  REQUIRE(out.decisions.size() == 1);
+  const std::string first = out.decisions.at(0).SerializeAsString();
+  out.Clear();
+  engine.Apply(sb, order_b, kT0 + 1000, out);
+  REQUIRE(out.decisions.size() == 1);
+  const std::string second = out.decisions.at(0).SerializeAsString();
+
+  fresh_a.Apply(limit_a);
+  fresh_a.Apply(held_a);
+  fresh_b.Apply(no_limit_b);
+  fresh_b.Apply(order_b);
+  REQUIRE(fresh_a.out.decisions.size() == 1);
+  REQUIRE(fresh_b.out.decisions.size() == 1);
+  CHECK(fresh_a.out.decisions.at(0).reasons_size() > 0);
+  CHECK(fresh_a.out.decisions.at(0).has_credit_limit());
+  CHECK(first == fresh_a.out.decisions.at(0).SerializeAsString());
+  CHECK_FALSE(fresh_b.out.decisions.at(0).has_credit_limit());
+  CHECK(second == fresh_b.out.decisions.at(0).SerializeAsString());
 }
 
 TEST_CASE("output lists append copies in order", "[unit][core]") {
