@@ -4,11 +4,10 @@
 // add allocates nothing, and Clear costs the entries, not the capacity.
 //
 // Adding only appends. The hash table is built when a lookup comes, from the ids added
-// since the last one: most events are newer than their customer's latest and are never
-// looked up, so most batches see few lookups or none. Built at once, the table's inserts
-// are fetched ahead and their cache misses overlap; one insert per event, each waiting
-// for its own miss, was about 3% of the engine loop in a backlog.
-// Not thread-safe.
+// since the last one: most events are later than their customer's dedup floor and are
+// never looked up (core::MayRedeliverForgotten), so most batches see few lookups or none. Built at once, the table's
+// inserts are fetched ahead and their cache misses overlap; one insert per event, each waiting for its own miss, was
+// about 3% of the engine loop in a backlog. Not thread-safe.
 #pragma once
 
 #include <algorithm>

@@ -525,7 +525,7 @@ std::unique_ptr<RdKafka::Message> StreamEngine::NextMessage(int timeout_ms) {
   // In stages, each one record ahead of the next, so each fetch has a record's time to
   // arrive: a record's cache slot when it is read, its customer's node (the key and the
   // state's message) one record later, and what the state points to one record after that.
-  constexpr int kNodeLines = static_cast<int>((sizeof(CustomerCache::Node) + 127) / 64);
+  constexpr int kNodeLines = static_cast<int>((sizeof(CustomerCache::Node) + 127) / 64);  // one more: unaligned
   if (ahead_.size() >= 2) cache_.PrefetchNode(ahead_[1].key_hash, kNodeLines);
   if (!ahead_.empty()) {
     if (const CustomerCache::Node* next = cache_.Peek(ahead_.front().key_hash)) core::PrefetchState(next->value.state);

@@ -354,7 +354,7 @@ TEST_CASE("e2e: an event re-delivered after it left the customer's recent ids ch
   // A credit limit change has no entity id of its own to catch a re-delivery, and 40
   // events later it has left the customer's ring of recent ids: only the ids RocksDB
   // remembers stop the old limit from coming back. (The engine asks RocksDB only about
-  // events not newer than the customer's latest.)
+  // events not later than the customer's dedup floor and not in its ring.)
   E2eCluster cluster(2);
   const std::string cfg = cluster.WriteConfig("engine", "event_time");
   Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine.log");
