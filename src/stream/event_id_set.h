@@ -5,9 +5,12 @@
 //
 // Adding only appends. The hash table is built when a lookup comes, from the ids added
 // since the last one: most events are later than their customer's dedup floor and are
-// never looked up (core::MayRedeliverForgotten), so most batches see few lookups or none. Built at once, the table's
-// inserts are fetched ahead and their cache misses overlap; one insert per event, each waiting for its own miss, was
-// about 3% of the engine loop in a backlog. Not thread-safe.
+// never looked up (core::MayRedeliverForgotten), so most batches see few lookups or
+// none. Built at once, the table's inserts are fetched ahead and their cache misses
+// overlap; one insert per event, each waiting for its own miss, was about 3% of the
+// engine loop in a backlog.
+//
+// Not thread-safe.
 #pragma once
 
 #include <algorithm>
