@@ -14,6 +14,7 @@
 #include "core/ledger.h"
 #include "core/money.h"
 #include "core/money_format.h"
+#include "core/prefetch.h"
 #include "core/reason_list.h"
 #include "core/risk_score.h"
 
@@ -501,10 +502,7 @@ void PrefetchState(const v1::CustomerState& s) {
   __builtin_prefetch(&s.segment());
   __builtin_prefetch(&s.risk_class());
   __builtin_prefetch(&s.currency());
-  const char* ring = reinterpret_cast<const char*>(s.recent_event_ids().data());
-  if (ring != nullptr) {
-    for (int line = 0; line < kRecentEventIds * 8; line += 64) __builtin_prefetch(ring + line);
-  }
+  if (s.recent_event_ids_size() > 0) PrefetchBytes(s.recent_event_ids().data(), sizeof(uint64_t) * kRecentEventIds);
   if (s.invoices_size() > 0) __builtin_prefetch(s.invoices().data());
   if (s.orders_size() > 0) __builtin_prefetch(s.orders().data());
   if (s.payments_size() > 0) __builtin_prefetch(s.payments().data());

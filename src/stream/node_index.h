@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/prefetch.h"
+
 namespace creditwatch::stream {
 
 template <typename T, typename Hash = std::hash<std::string_view>>
@@ -39,12 +41,10 @@ class NodeIndex {
   void Prefetch(uint64_t hash) const {
     if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
   }
-  // Starts fetching the first `lines` cache lines of the node of `hash`, if it is among
-  // the first slots probed (it reads them: Prefetch them first).
-  void PrefetchNode(uint64_t hash, int lines) const {
-    const char* p = reinterpret_cast<const char*>(Peek(hash));
-    if (p == nullptr) return;
-    for (int l = 0; l < lines; ++l) __builtin_prefetch(p + l * 64);
+  // Starts fetching the first `bytes` of the node of `hash`, if it is among the first
+  // slots probed (it reads them: Prefetch them first).
+  void PrefetchNode(uint64_t hash, size_t bytes) const {
+    if (const Node* node = Peek(hash)) core::PrefetchBytes(node, bytes);
   }
   // The node a lookup of `hash` most likely finds, without comparing keys (so possibly
   // another key's, or nullptr when none is among the first slots probed): for fetching

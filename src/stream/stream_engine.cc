@@ -11,6 +11,7 @@
 
 #include "core/alert_tracker.h"
 #include "core/enum_names.h"
+#include "core/prefetch.h"
 #include "core/validation.h"
 #include "store/state_log.h"
 #include "stream/kafka_util.h"
@@ -525,8 +526,7 @@ std::unique_ptr<RdKafka::Message> StreamEngine::NextMessage(int timeout_ms) {
   // In stages, each one record ahead of the next, so each fetch has a record's time to
   // arrive: a record's cache slot when it is read, its customer's node (the key and the
   // state's message) one record later, and what the state points to one record after that.
-  constexpr int kNodeLines = static_cast<int>((sizeof(CustomerCache::Node) + 127) / 64);  // one more: unaligned
-  if (ahead_.size() >= 2) cache_.PrefetchNode(ahead_[1].key_hash, kNodeLines);
+  if (ahead_.size() >= 2) cache_.PrefetchNode(ahead_[1].key_hash, sizeof(CustomerCache::Node));
   if (!ahead_.empty()) {
     if (const CustomerCache::Node* next = cache_.Peek(ahead_.front().key_hash)) core::PrefetchState(next->value.state);
   }
@@ -651,8 +651,8 @@ void StreamEngine::WriteDirty() {
   constexpr size_t kAhead = 4;
   auto prefetch = [](const Cached* c) {
     __builtin_prefetch(&c->id);
-    const char* end = reinterpret_cast<const char*>(c + 1);
-    for (const char* p = reinterpret_cast<const char*>(&c->state + 1) - 128; p < end; p += 64) __builtin_prefetch(p);
+    const char* from = reinterpret_cast<const char*>(&c->state + 1) - 128;
+    core::PrefetchBytes(from, static_cast<size_t>(reinterpret_cast<const char*>(c + 1) - from));
   };
   for (size_t k = 0; k < std::min(kAhead, dirty_.size()); ++k) prefetch(dirty_[k].c);
   for (size_t k = 0; k < dirty_.size(); ++k) {

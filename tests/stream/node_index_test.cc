@@ -50,7 +50,7 @@ TEST_CASE("node index: colliding hashes are told apart by the key", "[unit]") {
   for (int i = 0; i < 40; ++i) CHECK((index.Find("id-" + std::to_string(i)) == nullptr) == (i % 3 == 0));
   // Prefetching is a hint: harmless for keys present or not.
   index.Prefetch(7);
-  index.PrefetchNode(7, 4);
+  index.PrefetchNode(7, 256);
   // Peek does not compare keys: with one hash for all, it finds one of the chain's nodes.
   const auto* peeked = index.Peek(7);
   REQUIRE(peeked != nullptr);
