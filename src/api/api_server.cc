@@ -11,6 +11,7 @@
 #include "api/action_producer.h"
 #include "api/customer_view.h"
 #include "creditwatch/v1/events.pb.h"
+#include "store/scheduling.h"
 #include "store/state_log.h"
 
 namespace creditwatch::api {
@@ -181,10 +182,28 @@ void ApiServer::Stop() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
+namespace {
+
+// httplib's pool, its workers marked as latency work: a lookup that arrives while the
+// engine's threads hold both cores is answered at once, not after a busy thread's slice.
+class LatencyThreadPool : public httplib::ThreadPool {
+ public:
+  using httplib::ThreadPool::ThreadPool;
+  void enqueue(std::function<void()> fn) override {
+    httplib::ThreadPool::enqueue([fn = std::move(fn)] {
+      thread_local const bool marked = store::RunAsLatencyWork();
+      static_cast<void>(marked);
+      fn();
+    });
+  }
+};
+
+}  // namespace
+
 void ConfigureHttpServer(httplib::Server& server) {
   // A keep-alive connection holds a worker while open: room for an order system's
   // connection pool, Prometheus and operators at once.
-  server.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  server.new_task_queue = [] { return new LatencyThreadPool(32); };
   // httplib closes a keep-alive connection after 5 requests by default: at thousands of
   // lookups/s the reconnects overflow its listen backlog and SYN retries cost a second.
   server.set_keep_alive_max_count(100000);
@@ -218,7 +237,10 @@ Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_pt
   }
   if (port <= 0) return Status::Error(fmt::format("http.listen '{}': cannot bind", options.listen));
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  impl->thread = std::thread([raw] {
+    store::RunAsLatencyWork();  // accepts new connections
+    raw->server.listen_after_bind();
+  });
   std::unique_ptr<ApiServer> s(new ApiServer(std::move(impl)));
   s->port_ = port;
   *out = std::move(s);

@@ -23,8 +23,8 @@ class Server;
 
 namespace creditwatch::api {
 
-// The engine's HTTP server settings (workers, keep-alive, Nagle), for any server that
-// must behave like it (the benchmark's lookup floor).
+// The engine's HTTP server settings (workers marked as latency work, keep-alive, Nagle),
+// for any server that must behave like it (the benchmark's lookup floor).
 void ConfigureHttpServer(httplib::Server& server);
 
 struct HttpOptions {

@@ -1,7 +1,8 @@
 #include "store/async_committer.h"
 
 #include <pthread.h>
-#include <sched.h>
+
+#include "store/scheduling.h"
 
 namespace creditwatch::store {
 
@@ -40,12 +41,6 @@ bool AsyncCommitter::Done() {
   if (!in_flight_) return true;
   std::lock_guard<std::mutex> lock(mu_);
   return finished_;
-}
-
-bool RunAsBatchWork() {
-  sched_param param{};
-  param.sched_priority = 0;
-  return sched_setscheduler(0, SCHED_BATCH, &param) == 0;
 }
 
 void AsyncCommitter::Loop() {

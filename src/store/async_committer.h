@@ -16,11 +16,6 @@
 
 namespace creditwatch::store {
 
-// Marks the calling thread as throughput work (SCHED_BATCH, no privileges needed): it
-// keeps its share of the CPU, but a waking latency-sensitive thread (an HTTP worker
-// answering a lookup) is not held behind it. Best effort: false when refused.
-bool RunAsBatchWork();
-
 class AsyncCommitter {
  public:
   explicit AsyncCommitter(CreditStore& store);

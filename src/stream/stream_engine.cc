@@ -13,6 +13,7 @@
 #include "core/enum_names.h"
 #include "core/prefetch.h"
 #include "core/validation.h"
+#include "store/scheduling.h"
 #include "store/state_log.h"
 #include "stream/kafka_util.h"
 

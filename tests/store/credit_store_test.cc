@@ -9,6 +9,7 @@
 
 #include "store/async_committer.h"
 #include "store/credit_store.h"
+#include "store/scheduling.h"
 #include "support/temp_store.h"
 
 using namespace creditwatch;
@@ -316,6 +317,27 @@ TEST_CASE("batch work runs as SCHED_BATCH, other threads keep their policy", "[u
   CHECK(marked);
   CHECK(batch_policy == SCHED_BATCH);
   CHECK(sched_getscheduler(0) == SCHED_OTHER);
+}
+
+TEST_CASE("latency work asks for the short slice, other threads keep theirs", "[unit][store]") {
+  const uint64_t before = store::CurrentSliceNs();
+  bool marked = false;
+  uint64_t slice = 0;
+  int policy = -1;
+  std::thread worker([&] {
+    marked = store::RunAsLatencyWork();
+    slice = store::CurrentSliceNs();
+    policy = sched_getscheduler(0);
+  });
+  worker.join();
+  CHECK(policy == SCHED_OTHER);  // the fair class: its share of the CPU is unchanged
+  CHECK(store::CurrentSliceNs() == before);
+  if (!marked) {
+    WARN("this kernel keeps the default slice (custom slices need Linux 6.12)");
+    return;
+  }
+  CHECK(slice == store::kLatencySliceNs);
+  CHECK(before != store::kLatencySliceNs);
 }
 
 TEST_CASE("a deferred state is written as it was when handed off, whoever serializes it", "[integration][store]") {
