@@ -4,6 +4,8 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -191,7 +193,10 @@ class LatencyThreadPool : public httplib::ThreadPool {
   using httplib::ThreadPool::ThreadPool;
   void enqueue(std::function<void()> fn) override {
     httplib::ThreadPool::enqueue([fn = std::move(fn)] {
-      thread_local const bool marked = store::RunAsLatencyWork();
+      thread_local const bool marked = [] {
+        pthread_setname_np(pthread_self(), "cw-http");  // as top -H and perf show it
+        return store::RunAsLatencyWork();
+      }();
       static_cast<void>(marked);
       fn();
     });
@@ -238,7 +243,8 @@ Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_pt
   if (port <= 0) return Status::Error(fmt::format("http.listen '{}': cannot bind", options.listen));
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] {
-    store::RunAsLatencyWork();  // accepts new connections
+    pthread_setname_np(pthread_self(), "cw-http-accept");
+    store::RunAsLatencyWork();
     raw->server.listen_after_bind();
   });
   std::unique_ptr<ApiServer> s(new ApiServer(std::move(impl)));
