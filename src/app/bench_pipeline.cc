@@ -39,6 +39,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kInput = "creditwatch.events";
+// The raw ceiling and the engine's backlog are each measured this many times, in turns.
+constexpr int kBacklogRuns = 3;
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 int64_t WallMsNow() {
@@ -346,16 +348,44 @@ double MetricSum(httplib::Client& c, const std::string& family) {
   return obs::SumOfFamily(r->body, family);
 }
 
+// The output topics of an engine run that must not add to the history of the ones the
+// latency phases read (the embedded broker's fetches walk a partition's history).
+std::vector<std::string> OutputTopics(const std::string& prefix) {
+  return {prefix + ".alerts", prefix + ".block-status", prefix + ".order-decisions", prefix + ".dead-letter"};
+}
+
+// `output_prefix`: empty for the usual output topics, else the run's own (OutputTopics).
 std::string WriteConfig(const std::string& dir, const std::string& name, const std::string& bootstrap,
-                        const std::string& data_dir, const std::string& group) {
+                        const std::string& data_dir, const std::string& group, const std::string& output_prefix = "") {
   const std::string path = dir + "/" + name + ".yaml";
-  std::ofstream(path) << "log_level: info\nkafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n"
-                      << "engine:\n  data_dir: \"" << data_dir << "\"\n  time_mode: event_time\n"
-                      << "  group_id: " << group << "\n  max_future_skew_seconds: 3153600000\n"
-                      << "http:\n  listen: \"127.0.0.1:0\"\n"
-                      // See kEmbeddedFetchWaitMs: a short wait keeps the latency honest.
-                      << "kafka_consumer:\n  fetch.wait.max.ms: \"" << stream::kEmbeddedFetchWaitMs << "\"\n";
+  std::ofstream out(path);
+  out << "log_level: info\nkafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n"
+      << "engine:\n  data_dir: \"" << data_dir << "\"\n  time_mode: event_time\n"
+      << "  group_id: " << group << "\n  max_future_skew_seconds: 3153600000\n"
+      << "http:\n  listen: \"127.0.0.1:0\"\n"
+      // See kEmbeddedFetchWaitMs: a short wait keeps the latency honest.
+      << "kafka_consumer:\n  fetch.wait.max.ms: \"" << stream::kEmbeddedFetchWaitMs << "\"\n";
+  if (!output_prefix.empty()) {
+    const std::vector<std::string> t = OutputTopics(output_prefix);
+    out << "topics:\n  inputs: [" << kInput << "]\n  alerts: " << t[0] << "\n  block_status: " << t[1]
+        << "\n  order_decisions: " << t[2] << "\n  dead_letter: " << t[3] << "\n";
+  }
   return path;
+}
+
+// What one engine run over the backlog measured.
+struct BacklogRun {
+  double rate = 0;        // events/s
+  double cpu = 0;         // CPU-seconds per million events: the process
+  double loop_cpu = 0;    // its loop thread
+  double commit_cpu = 0;  // its committing thread
+  double broker_cpu = 0;  // cores: the embedded broker's thread meanwhile
+  double peak_rss = 0;    // MiB
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 uint32_t Fnv(const std::string& s) {
@@ -390,6 +420,10 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
                "creditwatch.block-status",
                "creditwatch.order-decisions",
                "creditwatch.dead-letter"};
+  // The backlog runs before the last write to topics of their own.
+  for (int run = 0; run + 1 < kBacklogRuns; ++run) {
+    for (const std::string& t : OutputTopics(fmt::format("bench.backlog{}", run))) bo.topics.push_back(t);
+  }
   std::unique_ptr<stream::EmbeddedBroker> broker;
   if (Status st = stream::EmbeddedBroker::Start(bo, &broker); !st.ok()) {
     fmt::print(stderr, "{}\n", st.message());
@@ -415,64 +449,108 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
   }
   producer->flush(120000);
 
-  // Phase 1: the raw ceiling, the median of three runs (a fresh consumer group each):
-  // single runs on the embedded broker vary by a factor of two.
+  // Phases 1 and 2: the raw ceiling and the engine over the same records, in turns
+  // (ceiling, engine, ceiling, ...), three runs each. Single runs on this machine vary by
+  // up to a factor of two, and a slow spell spoils a ratio of runs far apart: the ratio
+  // reported is the median of the three pairs' ratios. Each engine run starts cold, with
+  // its own data and consumer group; the last one goes on to the later phases, and the
+  // ones before it write to output topics of their own.
   std::vector<double> ceilings;
-  fmt::print(stderr, "raw ceiling: three consume + re-produce runs over {} events\n", o.events);
-  for (int run = 0; run < 3; ++run) ceilings.push_back(RawCeiling(bootstrap, o.events, run));
-  std::sort(ceilings.begin(), ceilings.end());
-  const double ceiling = ceilings[1];
-  report.Add("raw_ceiling_throughput", ceiling, "events/s", 1.0,
-             fmt::format("consume + re-produce the same bytes; median of {:.0f} {:.0f} {:.0f}", ceilings[0],
-                         ceilings[1], ceilings[2]));
-
-  // Phase 2: the engine on the same records.
-  fmt::print(stderr, "engine: {} events from a cold start\n", o.events);
-  const std::string cfg = WriteConfig(dir, "engine", bootstrap, dir + "/data", "creditwatch");
-  EngineProcess engine(o.bin, cfg, dir + "/engine.log");
-  const int port = engine.Port();
-  if (port == 0) {
-    fmt::print(stderr, "engine did not start; see {}/engine.log\n", dir);
-    return 1;
+  std::vector<BacklogRun> runs;
+  std::unique_ptr<EngineProcess> engine_ptr;
+  int port = 0;
+  for (int run = 0; run < kBacklogRuns; ++run) {
+    fmt::print(stderr, "raw ceiling, run {}: consume + re-produce {} events\n", run + 1, o.events);
+    ceilings.push_back(RawCeiling(bootstrap, o.events, run));
+    fmt::print(stderr, "engine, run {}: {} events from a cold start\n", run + 1, o.events);
+    const bool last = run + 1 == kBacklogRuns;
+    const std::string name = last ? "engine" : fmt::format("engine-backlog{}", run);
+    const std::string cfg = last ? WriteConfig(dir, name, bootstrap, dir + "/data", "creditwatch")
+                                 : WriteConfig(dir, name, bootstrap, dir + "/" + name, "creditwatch-" + name,
+                                               fmt::format("bench.backlog{}", run));
+    auto proc = std::make_unique<EngineProcess>(o.bin, cfg, dir + "/" + name + ".log");
+    port = proc->Port();
+    if (port == 0) {
+      fmt::print(stderr, "engine did not start; see {}/{}.log\n", dir, name);
+      return 1;
+    }
+    httplib::Client c("127.0.0.1", port);
+    while (MetricSum(c, "creditwatch_events_consumed_total") <= 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    const auto t_first = Clock::now();
+    const double cpu0 = proc->CpuSeconds();
+    const double loop_cpu0 = proc->LoopCpuSeconds();
+    const double commit_cpu0 = proc->CommitCpuSeconds();
+    const double broker_cpu0 = BrokerThreadCpuSeconds();
+    while (MetricSum(c, "creditwatch_events_consumed_total") < static_cast<double>(o.events)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Consumed is counted as each record is read: the window ends once the last batch is
+    // committed and its outputs delivered (a later commit, with the outbox then empty),
+    // as the ceiling's ends after its producer's flush.
+    const double batches_read = MetricSum(c, "creditwatch_batches_total");
+    for (int i = 0; i < 6000 && (MetricSum(c, "creditwatch_batches_total") <= batches_read ||
+                                 MetricSum(c, "creditwatch_outbox_depth") > 0);
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const double secs = Seconds(t_first, Clock::now());
+    const double per_million = 1e6 / static_cast<double>(o.events);
+    BacklogRun r;
+    r.rate = static_cast<double>(o.events) / secs;
+    r.cpu = (proc->CpuSeconds() - cpu0) * per_million;
+    r.loop_cpu = (proc->LoopCpuSeconds() - loop_cpu0) * per_million;
+    r.commit_cpu = (proc->CommitCpuSeconds() - commit_cpu0) * per_million;
+    r.broker_cpu = (BrokerThreadCpuSeconds() - broker_cpu0) / secs;
+    r.peak_rss = proc->MemoryMiB("VmHWM");
+    runs.push_back(r);
+    if (last) {
+      engine_ptr = std::move(proc);
+    } else {
+      proc->Stop(SIGKILL);  // its data is not used again
+      std::error_code ec;
+      std::filesystem::remove_all(dir + "/" + name, ec);
+    }
   }
+  EngineProcess& engine = *engine_ptr;
   httplib::Client http("127.0.0.1", port);
-  double consumed = 0;
-  while ((consumed = MetricSum(http, "creditwatch_events_consumed_total")) <= 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  const auto t_first = Clock::now();
-  const double cpu0 = engine.CpuSeconds();
-  const double loop_cpu0 = engine.LoopCpuSeconds();
-  const double commit_cpu0 = engine.CommitCpuSeconds();
-  const double broker_cpu0 = BrokerThreadCpuSeconds();
-  while ((consumed = MetricSum(http, "creditwatch_events_consumed_total")) < static_cast<double>(o.events)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  // Consumed is counted as each record is read: the window ends once the last batch is
-  // committed and its outputs delivered (a later commit, with the outbox then empty), as
-  // the ceiling's ends after its producer's flush.
-  const double batches_read = MetricSum(http, "creditwatch_batches_total");
-  for (int i = 0; i < 6000 && (MetricSum(http, "creditwatch_batches_total") <= batches_read ||
-                               MetricSum(http, "creditwatch_outbox_depth") > 0);
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  const double secs = Seconds(t_first, Clock::now());
-  const double cpu = engine.CpuSeconds() - cpu0;
-  const double loop_cpu = engine.LoopCpuSeconds() - loop_cpu0;
-  const double commit_cpu = engine.CommitCpuSeconds() - commit_cpu0;
-  const double engine_rate = static_cast<double>(o.events) / secs;
-  report.Add("engine_throughput", engine_rate, "events/s", engine_rate / ceiling,
-             fmt::format("{} customers, realistic mix, event-time mode", o.customers));
-  report.Add("engine_cpu_per_million_events", cpu / static_cast<double>(o.events) * 1e6, "cpu-seconds");
+  auto each = [&](double BacklogRun::*field) {
+    std::vector<double> v;
+    for (const BacklogRun& r : runs) v.push_back(r.*field);
+    return v;
+  };
+  auto list = [](const std::vector<double>& v, const char* format) {
+    std::string text;
+    for (double x : v) text += fmt::format(fmt::runtime(format), x) + " ";
+    if (!text.empty()) text.pop_back();
+    return text;
+  };
+  const double ceiling = Median(ceilings);
+  std::vector<double> ratios;
+  for (size_t i = 0; i < runs.size(); ++i) ratios.push_back(runs[i].rate / ceilings[i]);
+  report.Add("raw_ceiling_throughput", ceiling, "events/s", 1.0,
+             fmt::format("consume + re-produce the same bytes; median of {}", list(ceilings, "{:.0f}")));
+  const std::vector<double> rates = each(&BacklogRun::rate);
+  const double engine_rate = Median(rates);  // the backlog maximum the later phases scale by
+  report.Add("engine_throughput", engine_rate, "events/s", Median(ratios),
+             fmt::format("{} customers, realistic mix, event-time mode; median of {}; ratio: median of the "
+                         "pairs' {}",
+                         o.customers, list(rates, "{:.0f}"), list(ratios, "{:.2f}")));
+  // The CPU figures come from one run, the one of median rate, so its parts add up.
+  const BacklogRun& mid =
+      *std::find_if(runs.begin(), runs.end(), [&](const BacklogRun& r) { return r.rate == engine_rate; });
+  report.Add("engine_cpu_per_million_events", mid.cpu, "cpu-seconds", -1,
+             fmt::format("the run of median rate; all runs {}", list(each(&BacklogRun::cpu), "{:.2f}")));
   // The loop's share bounds the backlog rate (one thread): the figure to compare builds by.
-  report.Add("engine_loop_cpu_per_million_events", loop_cpu / static_cast<double>(o.events) * 1e6, "cpu-seconds", -1,
-             "the engine loop's thread");
-  report.Add("engine_commit_cpu_per_million_events", commit_cpu / static_cast<double>(o.events) * 1e6, "cpu-seconds",
-             -1, "the committing thread");
-  report.Add("engine_broker_cpu", (BrokerThreadCpuSeconds() - broker_cpu0) / secs, "cores", -1,
+  report.Add("engine_loop_cpu_per_million_events", mid.loop_cpu, "cpu-seconds", -1,
+             fmt::format("the engine loop's thread; all runs {}", list(each(&BacklogRun::loop_cpu), "{:.2f}")));
+  report.Add("engine_commit_cpu_per_million_events", mid.commit_cpu, "cpu-seconds", -1,
+             fmt::format("the committing thread; all runs {}", list(each(&BacklogRun::commit_cpu), "{:.2f}")));
+  report.Add("engine_broker_cpu", mid.broker_cpu, "cores", -1,
              "the embedded broker's one thread, beside the engine on the same cores");
-  report.Add("engine_peak_rss", engine.MemoryMiB("VmHWM"), "MiB");
+  const std::vector<double> rss = each(&BacklogRun::peak_rss);
+  report.Add("engine_peak_rss", *std::max_element(rss.begin(), rss.end()), "MiB", -1, "the largest of the runs");
   // Let the outbox drain before the latency phase.
   for (int i = 0; i < 300 && MetricSum(http, "creditwatch_outbox_depth") > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
