@@ -262,6 +262,18 @@ double StatCpuSeconds(const std::string& path) {
   return static_cast<double>(std::stoll(v[11]) + std::stoll(v[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// CPU seconds the hypervisor took from this machine's cores ("steal" in /proc/stat, all
+// cores together). A virtual machine's cores can stop for milliseconds at a time; a stop
+// delays every lookup and event in flight, and no process here can prevent it. Reported
+// beside the latency figures so a tail can be read against it.
+double StolenSeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  int64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") return 0;
+  return static_cast<double>(steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // CPU seconds of this process's embedded broker thread. The mock cluster serves every
 // client from that one thread, and it finds a fetch's offset by walking the partition's
 // log from its oldest message set: a fetch costs in proportion to the partition's
@@ -653,6 +665,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
     const double in_before = MetricSum(http, "creditwatch_events_consumed_total");
     const double cpu_before = engine.CpuSeconds();
     const double broker_cpu_before = BrokerThreadCpuSeconds();
+    const double stolen_before = StolenSeconds();
     fmt::print(stderr, "{}: offering {:.0f} events/s for {} s{}\n", tag.substr(0, tag.size() - 1), rate,
                o.latency_seconds, lookups ? fmt::format(" with {:.0f} lookups/s", o.lookup_rate) : "");
     int64_t n = 0;
@@ -678,6 +691,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
     const double consumed_rate = consumed_in_window / window;
     const double cpu_in_window = engine.CpuSeconds() - cpu_before;
     const double broker_cpu_in_window = BrokerThreadCpuSeconds() - broker_cpu_before;
+    const double stolen_in_window = StolenSeconds() - stolen_before;
     int64_t orders_sent = 0;
     for (int64_t i = 0; i < n; ++i) orders_sent += is_order[static_cast<size_t>(i)];
     // Every decision read, or 60 s after the load stopped (probes: 3 s).
@@ -712,6 +726,10 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
                "cpu-seconds");
     report.Add(tag + "broker_cpu", broker_cpu_in_window / window, "cores", -1,
                "the embedded broker's one thread while the load was offered (of the machine's cores)");
+    report.Add(tag + "machine_steal", stolen_in_window * 1000, "ms", -1,
+               fmt::format("CPU time the hypervisor took from the machine's cores while the load was offered ({:.1f} "
+                           "s), all cores together",
+                           window));
     report.Add(tag + "order_decision_latency_p50", Percentile(order_lat, 0.50), "ms", -1,
                fmt::format("order placed produced -> decision readable; n={}, of which {} not read within 60 s "
                            "after the load stopped, counted at their age then (lower bounds)",
@@ -784,9 +802,11 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
     fmt::print(stderr, "lookup floor: {:.0f} lookups/s against a minimal server for {} s\n", o.lookup_rate,
                o.latency_seconds);
     LookupLoad load(floor_port, o.lookup_rate, wo.id_prefix, o.customers);
+    const double stolen_before = StolenSeconds();
     load.Start(Clock::now());
     std::this_thread::sleep_for(std::chrono::seconds(o.latency_seconds));
     load.Stop();
+    const double stolen = StolenSeconds() - stolen_before;
     floor.stop();
     serve.join();
     report.Add(
@@ -794,6 +814,8 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
         fmt::format("the same lookup load against a minimal server with a fixed answer; n={}", load.latency_ms.size()));
     report.Add("lookup_floor_p99", Percentile(load.latency_ms, 0.99), "ms");
     report.Add("lookup_floor_client_wakeup_p99", Percentile(load.wakeup_ms, 0.99), "ms");
+    report.Add("lookup_floor_machine_steal", stolen * 1000, "ms", -1,
+               "CPU time the hypervisor took from the machine's cores meanwhile, all cores together");
   }
   const double light_rate = engine_rate * o.light_load;
   latency_phase(light_rate, "light_", true);
