@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <numeric>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -400,6 +401,40 @@ double Median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
+// Measures an engine process working through a backlog of `events` records from its
+// first consumed record until its last batch is committed and its outputs are delivered
+// (a later commit, with the outbox then empty), as the ceiling's window ends after its
+// producer's flush. Consumed is counted as each record is read.
+BacklogRun MeasureBacklog(const EngineProcess& engine, httplib::Client& http, int64_t events) {
+  while (MetricSum(http, "creditwatch_events_consumed_total") <= 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const auto t_first = Clock::now();
+  const double cpu0 = engine.CpuSeconds();
+  const double loop_cpu0 = engine.LoopCpuSeconds();
+  const double commit_cpu0 = engine.CommitCpuSeconds();
+  const double broker_cpu0 = BrokerThreadCpuSeconds();
+  while (MetricSum(http, "creditwatch_events_consumed_total") < static_cast<double>(events)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double batches_read = MetricSum(http, "creditwatch_batches_total");
+  for (int i = 0; i < 6000 && (MetricSum(http, "creditwatch_batches_total") <= batches_read ||
+                               MetricSum(http, "creditwatch_outbox_depth") > 0);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const double secs = Seconds(t_first, Clock::now());
+  const double per_million = 1e6 / static_cast<double>(events);
+  BacklogRun r;
+  r.rate = static_cast<double>(events) / secs;
+  r.cpu = (engine.CpuSeconds() - cpu0) * per_million;
+  r.loop_cpu = (engine.LoopCpuSeconds() - loop_cpu0) * per_million;
+  r.commit_cpu = (engine.CommitCpuSeconds() - commit_cpu0) * per_million;
+  r.broker_cpu = (BrokerThreadCpuSeconds() - broker_cpu0) / secs;
+  r.peak_rss = engine.MemoryMiB("VmHWM");
+  return r;
+}
+
 uint32_t Fnv(const std::string& s) {
   uint32_t h = 2166136261u;
   for (unsigned char c : s) h = (h ^ c) * 16777619u;
@@ -487,36 +522,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
       return 1;
     }
     httplib::Client c("127.0.0.1", port);
-    while (MetricSum(c, "creditwatch_events_consumed_total") <= 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    const auto t_first = Clock::now();
-    const double cpu0 = proc->CpuSeconds();
-    const double loop_cpu0 = proc->LoopCpuSeconds();
-    const double commit_cpu0 = proc->CommitCpuSeconds();
-    const double broker_cpu0 = BrokerThreadCpuSeconds();
-    while (MetricSum(c, "creditwatch_events_consumed_total") < static_cast<double>(o.events)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    // Consumed is counted as each record is read: the window ends once the last batch is
-    // committed and its outputs delivered (a later commit, with the outbox then empty),
-    // as the ceiling's ends after its producer's flush.
-    const double batches_read = MetricSum(c, "creditwatch_batches_total");
-    for (int i = 0; i < 6000 && (MetricSum(c, "creditwatch_batches_total") <= batches_read ||
-                                 MetricSum(c, "creditwatch_outbox_depth") > 0);
-         ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    const double secs = Seconds(t_first, Clock::now());
-    const double per_million = 1e6 / static_cast<double>(o.events);
-    BacklogRun r;
-    r.rate = static_cast<double>(o.events) / secs;
-    r.cpu = (proc->CpuSeconds() - cpu0) * per_million;
-    r.loop_cpu = (proc->LoopCpuSeconds() - loop_cpu0) * per_million;
-    r.commit_cpu = (proc->CommitCpuSeconds() - commit_cpu0) * per_million;
-    r.broker_cpu = (BrokerThreadCpuSeconds() - broker_cpu0) / secs;
-    r.peak_rss = proc->MemoryMiB("VmHWM");
-    runs.push_back(r);
+    runs.push_back(MeasureBacklog(*proc, c, o.events));
     if (last) {
       engine_ptr = std::move(proc);
     } else {
@@ -550,8 +556,10 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
                          "pairs' {}",
                          o.customers, list(rates, "{:.0f}"), list(ratios, "{:.2f}")));
   // The CPU figures come from one run, the one of median rate, so its parts add up.
-  const BacklogRun& mid =
-      *std::find_if(runs.begin(), runs.end(), [&](const BacklogRun& r) { return r.rate == engine_rate; });
+  std::vector<size_t> by_rate(runs.size());
+  std::iota(by_rate.begin(), by_rate.end(), 0);
+  std::sort(by_rate.begin(), by_rate.end(), [&](size_t a, size_t b) { return runs[a].rate < runs[b].rate; });
+  const BacklogRun& mid = runs[by_rate[by_rate.size() / 2]];
   report.Add("engine_cpu_per_million_events", mid.cpu, "cpu-seconds", -1,
              fmt::format("the run of median rate; all runs {}", list(each(&BacklogRun::cpu), "{:.2f}")));
   // The loop's share bounds the backlog rate (one thread): the figure to compare builds by.
