@@ -244,7 +244,11 @@ Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_pt
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] {
     pthread_setname_np(pthread_self(), "cw-http-accept");
-    store::RunAsLatencyWork();
+    if (!store::RunAsLatencyWork()) {
+      spdlog::info(
+          "http: the kernel keeps the default time slice (short slices need Linux 6.12); lookups "
+          "wait longer while the engine's threads hold the cores");
+    }
     raw->server.listen_after_bind();
   });
   std::unique_ptr<ApiServer> s(new ApiServer(std::move(impl)));
