@@ -503,10 +503,13 @@ void PrefetchState(const v1::CustomerState& s) {
   __builtin_prefetch(&s.risk_class());
   __builtin_prefetch(&s.currency());
   if (s.recent_event_ids_size() > 0) PrefetchBytes(s.recent_event_ids().data(), sizeof(uint64_t) * kRecentEventIds);
-  if (s.invoices_size() > 0) __builtin_prefetch(s.invoices().data());
-  if (s.orders_size() > 0) __builtin_prefetch(s.orders().data());
-  if (s.payments_size() > 0) __builtin_prefetch(s.payments().data());
-  if (s.alerts_size() > 0) __builtin_prefetch(s.alerts().data());
+  auto array_of = [](const auto& items) {  // the array of pointers to the items
+    if (!items.empty()) __builtin_prefetch(items.data());
+  };
+  array_of(s.invoices());
+  array_of(s.orders());
+  array_of(s.payments());
+  array_of(s.alerts());
 }
 
 bool MayRedeliverForgotten(const v1::CustomerState& state, const v1::Envelope& e) {
