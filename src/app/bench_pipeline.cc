@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 
 #include "api/api_server.h"
 #include "api/customer_view.h"
+#include "app/http_probe.h"
 #include "core/credit_engine.h"
 #include "obs/metrics_text.h"
 #include "store/credit_store.h"
@@ -126,10 +128,7 @@ class LookupLoad {
   LookupLoad(int port, double rate, std::string id_prefix, int customers)
       : rate_(rate), id_prefix_(std::move(id_prefix)), customers_(customers) {
     for (int w = 0; w < kConnections; ++w) {
-      auto& c = clients_.emplace_back(std::make_unique<httplib::Client>("127.0.0.1", port));
-      c->set_keep_alive(true);
-      c->set_tcp_nodelay(true);
-      c->Get("/healthz");
+      clients_.emplace_back(std::make_unique<HttpProbe>("127.0.0.1", port))->Get("/healthz");
     }
   }
 
@@ -143,6 +142,12 @@ class LookupLoad {
   }
 
   std::vector<double> latency_ms;
+  // Lookups answered with neither 200 nor 404, or not answered (connection failed).
+  int64_t failures() const { return failures_.load(); }
+  // The client threads' CPU per lookup, in microseconds (after Stop).
+  double CpuMicrosPerLookup() const {
+    return latency_ms.empty() ? 0 : cpu_seconds_ * 1e6 / static_cast<double>(latency_ms.size());
+  }
   // How late the client threads woke for their scheduled sends: every lookup figure
   // includes it. A stall of the whole machine shows here as well as in the latency.
   std::vector<double> wakeup_ms;
@@ -153,7 +158,7 @@ class LookupLoad {
     // cores with the engine and the broker, and its own late wake-ups would count as the
     // server's latency: it asks for the short slice the server's workers have.
     store::RunAsLatencyWork();
-    httplib::Client& c = *clients_[static_cast<size_t>(w)];
+    HttpProbe& c = *clients_[static_cast<size_t>(w)];
     std::mt19937 rng(static_cast<unsigned>(w + 1));
     const double per = rate_ / kConnections;
     std::vector<double> local;
@@ -170,11 +175,14 @@ class LookupLoad {
       }
       const std::string path =
           fmt::format("/v1/customers/{}-{:06d}/block-status", id_prefix_, rng() % static_cast<unsigned>(customers_));
-      auto r = c.Get(path.c_str());
+      const int status = c.Get(path);
       local.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
-      if (!r) c.stop();
+      if (status != 200 && status != 404) failures_.fetch_add(1, std::memory_order_relaxed);
     }
+    timespec cpu{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
     std::lock_guard<std::mutex> lock(mu_);
+    cpu_seconds_ += static_cast<double>(cpu.tv_sec) + static_cast<double>(cpu.tv_nsec) / 1e9;
     latency_ms.insert(latency_ms.end(), local.begin(), local.end());
     wakeup_ms.insert(wakeup_ms.end(), local_wakeup.begin(), local_wakeup.end());
   }
@@ -182,7 +190,9 @@ class LookupLoad {
   double rate_;
   std::string id_prefix_;
   int customers_;
-  std::vector<std::unique_ptr<httplib::Client>> clients_;
+  std::vector<std::unique_ptr<HttpProbe>> clients_;
+  std::atomic<int64_t> failures_{0};
+  double cpu_seconds_ = 0;
   std::vector<std::thread> threads_;
   std::atomic<bool> done_{false};
   std::mutex mu_;
@@ -771,6 +781,8 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
       report.Add(tag + "block_status_lookup_p99", Percentile(lookups->latency_ms, 0.99), "ms");
       report.Add(tag + "lookup_client_wakeup_p99", Percentile(lookups->wakeup_ms, 0.99), "ms", -1,
                  "how late the load client's threads woke for their scheduled sends (included in the lookup figures)");
+      report.Add(tag + "block_status_lookup_failures", static_cast<double>(lookups->failures()), "lookups", -1,
+                 "answered with neither 200 nor 404, or not answered");
     }
     return consumed_rate;
   };
@@ -827,6 +839,9 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
         fmt::format("the same lookup load against a minimal server with a fixed answer; n={}", load.latency_ms.size()));
     report.Add("lookup_floor_p99", Percentile(load.latency_ms, 0.99), "ms");
     report.Add("lookup_floor_client_wakeup_p99", Percentile(load.wakeup_ms, 0.99), "ms");
+    report.Add("lookup_floor_failures", static_cast<double>(load.failures()), "lookups");
+    report.Add("lookup_client_cpu_per_lookup", load.CpuMicrosPerLookup(), "us", -1,
+               "the load client's threads, on the same cores as the server they measure");
     report.Add("lookup_floor_machine_steal", stolen * 1000, "ms", -1,
                "CPU time the hypervisor took from the machine's cores meanwhile, all cores together");
   }
