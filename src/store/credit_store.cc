@@ -318,6 +318,10 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
       cf.prefix_extractor = std::make_shared<StepPrefix>();
       cf.memtable_prefix_bloom_size_ratio = 0.05;
       cf.compression = rocksdb::kNoCompression;  // short-lived: most are deleted at the next checkpoint
+      // At live load a batch holds a few events whose steps land all over the key space,
+      // so a skiplist insert searches from the top: one small skiplist per customer keeps
+      // that search short (committing thread 15.9 -> 12.5-13.1 CPU-us/event at 15k/s).
+      cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 18));
     }
     if (i == kCfDedup || i == kCfCustomers) {
       // Most event-id lookups miss: a memtable bloom filter answers them without a search.
@@ -327,7 +331,7 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
     if (i == kCfOutbox) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OutboxHint>();
     // Customers and timers are written in key order per batch (timers per partition).
     // Event ids are keyed behind their event time: each insert lands near the previous one.
-    if (i == kCfCustomers || i == kCfDedup || i == kCfSteps) {
+    if (i == kCfCustomers || i == kCfDedup) {
       cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OneHint>();
     }
     if (i == kCfTimers) cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
@@ -335,6 +339,7 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
   }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
+  db_options.allow_concurrent_memtable_write = false;  // hash memtables need it; writes come from one thread
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.max_total_wal_size = 128ull << 20;
