@@ -18,6 +18,7 @@ struct Server {
 
   Server() {
     http.set_keep_alive_max_count(1000);  // httplib closes a connection after 5 requests by default
+    http.set_tcp_nodelay(true);           // as the engine's server: no delayed ACK per answer
     http.Get("/hello", [](const httplib::Request&, httplib::Response& res) { res.set_content("hi", "text/plain"); });
     http.Get("/big", [](const httplib::Request&, httplib::Response& res) {
       std::string body(100000, 'x');
