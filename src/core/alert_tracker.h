@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/output_list.h"
+#include "core/repeated.h"
 #include "creditwatch/v1/outputs.pb.h"
 #include "creditwatch/v1/state.pb.h"
 
@@ -60,7 +61,7 @@ class AlertTracker {
     if (idx < 0) return;
     v1::Alert& alert = Emit(*s_.mutable_alerts(idx), v1::Alert::RESOLVED);
     explain(alert);
-    s_.mutable_alerts()->erase(s_.mutable_alerts()->begin() + idx);
+    RemoveAt(*s_.mutable_alerts(), idx);
     --active_[Bucket(rule)];
   }
   void Resolve(v1::Rule rule, std::string_view subject) {

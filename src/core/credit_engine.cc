@@ -16,6 +16,7 @@
 #include "core/money_format.h"
 #include "core/prefetch.h"
 #include "core/reason_list.h"
+#include "core/repeated.h"
 #include "core/risk_score.h"
 
 namespace creditwatch::core {
@@ -237,7 +238,7 @@ class RuleRun {
           continue;
         }
         if (met) {
-          promises->erase(promises->begin() + i);
+          RemoveAt(*promises, i);
           continue;
         }
         p.set_broken(true);
@@ -245,7 +246,7 @@ class RuleRun {
         alerts_.Fire(v1::PROMISE_BROKEN, p.promise_id(), v1::MAJOR, 0, explain);
       } else if (met) {
         alerts_.Resolve(v1::PROMISE_BROKEN, p.promise_id(), explain);
-        promises->erase(promises->begin() + i);
+        RemoveAt(*promises, i);
         continue;
       }
       ++i;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/repeated.h"
+
 namespace creditwatch::core {
 namespace {
 
@@ -15,6 +17,7 @@ auto* FindIf(Repeated& items, Pred pred) {
   return static_cast<typename Repeated::value_type*>(nullptr);
 }
 
+// For repeated scalars; repeated messages use RemoveIf.
 template <typename Repeated, typename Pred>
 void EraseIf(Repeated& items, Pred pred) {
   items.erase(std::remove_if(items.begin(), items.end(), pred), items.end());
@@ -51,7 +54,7 @@ bool CloseIfSettled(v1::CustomerState& s, int index) {
   // Overpayment beyond the amount (after a credit note) becomes unapplied cash.
   s.set_unapplied_cash(s.unapplied_cash() + (inv.paid() - inv.amount()));
   s.set_open_receivables(s.open_receivables() - OpenAmount(inv));
-  s.mutable_invoices()->erase(s.mutable_invoices()->begin() + index);
+  RemoveAt(*s.mutable_invoices(), index);
   return true;
 }
 
@@ -80,7 +83,7 @@ void RemoveOrder(v1::CustomerState& s, std::string_view order_id) {
     if (orders->Get(i).status() == v1::OrderState::APPROVED) {
       s.set_approved_orders(s.approved_orders() - orders->Get(i).amount());
     }
-    orders->erase(orders->begin() + i);
+    RemoveAt(*orders, i);
     return;
   }
 }
@@ -127,7 +130,7 @@ FoldResult ApplyCustomer(v1::CustomerState& s, const v1::CustomerUpserted& p) {
 FoldResult ApplyInvoice(v1::CustomerState& s, const v1::InvoiceIssued& p) {
   if (IndexOfInvoice(s, p.invoice_id()) >= 0) return Duplicate();
   // Disputes kept from a paid invoice of the same id were about that one.
-  EraseIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == p.invoice_id(); });
+  RemoveIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == p.invoice_id(); });
   auto* inv = s.add_invoices();
   inv->set_invoice_id(p.invoice_id());
   inv->set_amount(p.amount().minor());
@@ -156,7 +159,7 @@ FoldResult ApplyCancel(v1::CustomerState& s, const v1::InvoiceCancelled& p) {
   const std::string id = inv->invoice_id();
   // Cancelled, nothing is owed: its disputes end with it.
   if (CloseIfSettled(s, idx))
-    EraseIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == id; });
+    RemoveIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == id; });
   return {};
 }
 
@@ -308,7 +311,7 @@ FoldResult ApplyDisputeResolved(v1::CustomerState& s, const v1::DisputeResolved&
   }
   if (di < 0) return Reject(v1::UNKNOWN_REFERENCE, fmt::format("dispute {} is not open", p.dispute_id()));
   const v1::DisputeState d = s.disputes(di);
-  s.mutable_disputes()->erase(s.mutable_disputes()->begin() + di);
+  RemoveAt(*s.mutable_disputes(), di);
   const int idx = IndexOfInvoice(s, d.invoice_id());
   if (idx < 0) {
     // The invoice was paid in full meanwhile: a credit is the customer's.
@@ -414,13 +417,13 @@ int64_t RecomputeExposure(const v1::CustomerState& s) {
 
 void PruneWindows(v1::CustomerState& s, const RuleThresholds& t, int64_t now_ms) {
   const int64_t late_cut = now_ms - int64_t{t.late_window_days} * kMsPerDay;
-  EraseIf(*s.mutable_observations(), [&](const v1::PaymentObservation& o) { return o.at_ms() <= late_cut; });
+  RemoveIf(*s.mutable_observations(), [&](const v1::PaymentObservation& o) { return o.at_ms() <= late_cut; });
   const int64_t bounce_cut = now_ms - int64_t{std::max(t.bounce_window_days, t.score_window_days)} * kMsPerDay;
   EraseIf(*s.mutable_bounces_ms(), [&](int64_t at) { return at <= bounce_cut; });
   const int64_t score_cut = now_ms - int64_t{t.score_window_days} * kMsPerDay;
   EraseIf(*s.mutable_broken_promises_ms(), [&](int64_t at) { return at <= score_cut; });
   const int64_t history_cut = now_ms - int64_t{t.payment_history_days} * kMsPerDay;
-  EraseIf(*s.mutable_payments(), [&](const v1::PaymentRecord& r) { return r.received_ms() <= history_cut; });
+  RemoveIf(*s.mutable_payments(), [&](const v1::PaymentRecord& r) { return r.received_ms() <= history_cut; });
 }
 
 }  // namespace creditwatch::core

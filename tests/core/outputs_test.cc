@@ -9,7 +9,9 @@
 #include "core/enum_names.h"
 #include "core/id_path.h"
 #include "core/output_list.h"
+#include "core/repeated.h"
 #include "creditwatch/v1/outputs.pb.h"
+#include "creditwatch/v1/state.pb.h"
 #include "support/harness.h"
 
 using namespace creditwatch;
@@ -35,6 +37,45 @@ TEST_CASE("an output list reuses its messages cleared", "[unit][core]") {
   CHECK_FALSE(again.has_credit_limit());
   CHECK(list.size() == 1);
   CHECK_THROWS_AS(list.at(1), std::out_of_range);  // kept for reuse, but not in the list
+}
+
+namespace {
+std::string OrderIds(const v1::CustomerState& s) {
+  std::string ids;
+  for (const auto& o : s.orders()) ids += o.order_id() + " ";
+  return ids;
+}
+}  // namespace
+
+TEST_CASE("removing from a state's repeated messages keeps the order and the removed message", "[unit][core]") {
+  v1::CustomerState s;
+  for (const char* id : {"SO-1", "SO-2", "SO-3", "SO-4", "SO-5"}) {
+    auto* o = s.add_orders();
+    o->set_order_id(std::string(id) + "-with-a-long-id-beyond-the-small-string");
+    o->set_amount(7);
+  }
+  const v1::OrderState* second = &s.orders(1);
+  RemoveAt(*s.mutable_orders(), 1);
+  CHECK(OrderIds(s) ==
+        "SO-1-with-a-long-id-beyond-the-small-string SO-3-with-a-long-id-beyond-the-small-string "
+        "SO-4-with-a-long-id-beyond-the-small-string SO-5-with-a-long-id-beyond-the-small-string ");
+  // The next add gets the removed message back, cleared.
+  v1::OrderState* added = s.add_orders();
+  CHECK(added == second);
+  CHECK(added->order_id().empty());
+  CHECK(added->amount() == 0);
+  // with its string's capacity: a new message's string would have the small-string size
+  CHECK(added->mutable_order_id()->capacity() >= 40);
+  added->set_order_id("SO-6");
+
+  RemoveIf(*s.mutable_orders(),
+           [](const v1::OrderState& o) { return o.order_id().rfind("SO-3", 0) == 0 || o.order_id() == "SO-6"; });
+  CHECK(OrderIds(s) ==
+        "SO-1-with-a-long-id-beyond-the-small-string SO-4-with-a-long-id-beyond-the-small-string "
+        "SO-5-with-a-long-id-beyond-the-small-string ");
+  RemoveIf(*s.mutable_orders(), [](const v1::OrderState&) { return true; });
+  CHECK(s.orders().empty());
+  CHECK(s.ByteSizeLong() == 0);  // what is kept for reuse is not part of the state
 }
 
 TEST_CASE("an output list stays sound across the resets of its arena", "[unit][core]") {
