@@ -476,7 +476,9 @@ class RuleRun {
 
   void SetMoney(v1::Money& m, int64_t minor) const {
     m.set_minor(minor);
-    m.set_currency(s_.currency());
+    // A reused decision mostly holds the currency already: comparing is inline, setting
+    // is a call into the library that copies.
+    if (m.currency() != s_.currency()) m.set_currency(s_.currency());
   }
 
   v1::CustomerState& s_;

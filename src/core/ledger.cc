@@ -115,11 +115,13 @@ void CreditPromises(v1::CustomerState& s, int64_t amount, v1::PaymentRecord& rec
 }
 
 FoldResult ApplyCustomer(v1::CustomerState& s, const v1::CustomerUpserted& p) {
-  s.set_name(p.name());
-  s.set_segment(p.segment());
-  s.set_risk_class(p.risk_class());
+  // An upsert mostly repeats what the state holds: comparing is inline, setting is a
+  // call into the library that copies (and allocates for a field set the first time).
+  if (s.name() != p.name()) s.set_name(p.name());
+  if (s.segment() != p.segment()) s.set_segment(p.segment());
+  if (s.risk_class() != p.risk_class()) s.set_risk_class(p.risk_class());
   s.set_payment_terms_days(p.payment_terms_days());
-  s.set_credit_manager(p.credit_manager());
+  if (s.credit_manager() != p.credit_manager()) s.set_credit_manager(p.credit_manager());
   if (p.has_credit_limit()) {
     s.set_has_limit(true);
     s.set_credit_limit(p.credit_limit().minor());
@@ -137,7 +139,7 @@ FoldResult ApplyInvoice(v1::CustomerState& s, const v1::InvoiceIssued& p) {
   inv->set_issue_ms(p.issue_date_ms());
   inv->set_due_ms(p.due_date_ms() != 0 ? p.due_date_ms()
                                        : p.issue_date_ms() + int64_t{s.payment_terms_days()} * kMsPerDay);
-  inv->set_order_id(p.order_id());
+  if (!p.order_id().empty()) inv->set_order_id(p.order_id());  // a new invoice's is empty
   s.set_open_receivables(s.open_receivables() + p.amount().minor());
   if (!p.order_id().empty()) RemoveOrder(s, p.order_id());
   return {};
