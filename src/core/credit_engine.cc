@@ -563,7 +563,7 @@ StepResult CreditEngine::Apply(v1::CustomerState& s, const v1::Envelope& e, int6
     run.Bounced(e.payment_reversed(), f.reopened_amount);
   }
   run.Run(GroupsFor(e.payload_case()));
-  result.next_wake_ms = NextWake(s, now_ms);
+  result.next_wake_ms = NextWake(s, now_ms, t);
   return result;
 }
 
@@ -571,14 +571,18 @@ StepResult CreditEngine::Tick(v1::CustomerState& s, int64_t now_ms, StepOutputs&
   StepResult result;
   if (s.customer_id().empty()) return result;
   static const std::string kNoCause;
-  RuleRun run(s, config_.For(s.segment(), s.risk_class()), now_ms, kNoCause, out);
+  const RuleThresholds& t = config_.For(s.segment(), s.risk_class());
+  RuleRun run(s, t, now_ms, kNoCause, out);
   run.Run(kAllGroups);
-  result.next_wake_ms = NextWake(s, now_ms);
+  result.next_wake_ms = NextWake(s, now_ms, t);
   return result;
 }
 
 int64_t CreditEngine::NextWake(const v1::CustomerState& s, int64_t now_ms) const {
-  const RuleThresholds& t = config_.For(s.segment(), s.risk_class());
+  return NextWake(s, now_ms, config_.For(s.segment(), s.risk_class()));
+}
+
+int64_t CreditEngine::NextWake(const v1::CustomerState& s, int64_t now_ms, const RuleThresholds& t) const {
   int64_t best = std::numeric_limits<int64_t>::max();
   auto consider = [&](int64_t at) {
     if (at > now_ms && at < best) best = at;

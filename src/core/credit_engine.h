@@ -65,6 +65,8 @@ class CreditEngine {
   const RulesConfig& config() const { return config_; }
 
  private:
+  // NextWake with the thresholds the caller has resolved for the state already.
+  int64_t NextWake(const v1::CustomerState& state, int64_t now_ms, const RuleThresholds& t) const;
   void Evaluate(v1::CustomerState& s, int64_t now_ms, const std::string& cause, StepOutputs& out) const;
 
   RulesConfig config_;

@@ -64,7 +64,26 @@ RulesConfig::RulesConfig(RuleThresholds defaults,
       classes_.push_back(cls);
     }
   }
+  if (table_.empty()) return;
+  // Every (segment, class) pair resolved once: For() runs a few times per event.
+  grid_.reserve((segments_.size() + 1) * (classes_.size() + 1));
+  for (size_t si = 0; si <= segments_.size(); ++si) {
+    for (size_t ci = 0; ci <= classes_.size(); ++ci) {
+      const auto it = table_.find(Key(si == 0 ? "" : segments_[si - 1], ci == 0 ? "" : classes_[ci - 1]));
+      grid_.push_back(it == table_.end() ? defaults_ : it->second);
+    }
+  }
 }
+
+namespace {
+// 0 for a name not in `names` (the default row), else its position + 1.
+size_t RowOf(const std::vector<std::string>& names, std::string_view name) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return i + 1;
+  }
+  return 0;
+}
+}  // namespace
 
 std::string RulesConfig::Key(std::string_view segment, std::string_view risk_class) {
   std::string key(segment);
@@ -74,12 +93,9 @@ std::string RulesConfig::Key(std::string_view segment, std::string_view risk_cla
 }
 
 const RuleThresholds& RulesConfig::For(std::string_view segment, std::string_view risk_class) const {
-  if (table_.empty()) return defaults_;
+  if (grid_.empty()) return defaults_;
   // Unknown names fall back to the default ("") row of their dimension.
-  const bool seg_known = std::find(segments_.begin(), segments_.end(), segment) != segments_.end();
-  const bool cls_known = std::find(classes_.begin(), classes_.end(), risk_class) != classes_.end();
-  const auto it = table_.find(Key(seg_known ? segment : "", cls_known ? risk_class : ""));
-  return it == table_.end() ? defaults_ : it->second;
+  return grid_[RowOf(segments_, segment) * (classes_.size() + 1) + RowOf(classes_, risk_class)];
 }
 
 }  // namespace creditwatch::core

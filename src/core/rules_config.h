@@ -84,6 +84,9 @@ class RulesConfig {
   std::map<std::string, RuleThresholds, std::less<>> table_;
   std::vector<std::string> segments_;
   std::vector<std::string> classes_;
+  // The thresholds of every (segment, class) pair, the default ("") row first in each
+  // dimension: row (segment position + 1) * (classes + 1) + (class position + 1).
+  std::vector<RuleThresholds> grid_;
 };
 
 }  // namespace creditwatch::core
