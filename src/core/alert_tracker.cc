@@ -74,9 +74,7 @@ v1::Evidence* Add(v1::Alert& a, std::string_view name) {
 
 void AddInt(v1::Alert& a, std::string_view name, int64_t v) { Add(a, name)->set_int_value(v); }
 void AddMoney(v1::Alert& a, std::string_view name, int64_t minor, std::string_view currency) {
-  auto* m = Add(a, name)->mutable_money();
-  m->set_minor(minor);
-  if (m->currency() != currency) m->mutable_currency()->assign(currency);  // as SetMoney in the engine
+  SetMoney(*Add(a, name)->mutable_money(), minor, currency);
 }
 void AddBasisPoints(v1::Alert& a, std::string_view name, int64_t bp) { Add(a, name)->set_basis_points(bp); }
 void AddTenths(v1::Alert& a, std::string_view name, int64_t tenths) { Add(a, name)->set_tenths(tenths); }

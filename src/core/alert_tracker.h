@@ -97,6 +97,13 @@ void SetSummary(v1::Alert& a, const Format& format, Args&&... args) {
 // Evidence helpers.
 void AddInt(v1::Alert& a, std::string_view name, int64_t v);
 void AddMoney(v1::Alert& a, std::string_view name, int64_t minor, std::string_view currency);
+// Writes an amount into a (possibly reused) money message. A reused message mostly holds
+// the currency already: comparing is inline, setting is a call into the library that
+// copies.
+inline void SetMoney(v1::Money& m, int64_t minor, std::string_view currency) {
+  m.set_minor(minor);
+  if (m.currency() != currency) m.mutable_currency()->assign(currency);
+}
 void AddBasisPoints(v1::Alert& a, std::string_view name, int64_t bp);
 void AddTenths(v1::Alert& a, std::string_view name, int64_t tenths);
 void AddText(v1::Alert& a, std::string_view name, std::string_view text);

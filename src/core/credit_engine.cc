@@ -460,25 +460,18 @@ class RuleRun {
     AppendPath(output_id, s_.customer_id(), "order", o.order_id(), o.seq(), DecisionName(d));
     out.set_customer_id(s_.customer_id());
     out.set_order_id(o.order_id());
-    SetMoney(*out.mutable_amount(), o.amount());
+    SetMoney(*out.mutable_amount(), o.amount(), s_.currency());
     out.set_decision(d);
     out.clear_reasons();
     for (auto r : o.reasons()) out.add_reasons(static_cast<v1::OrderHoldReason>(r));
-    SetMoney(*out.mutable_exposure_after(), exposure_after);
+    SetMoney(*out.mutable_exposure_after(), exposure_after, s_.currency());
     if (limit_known) {
-      SetMoney(*out.mutable_credit_limit(), limit);
+      SetMoney(*out.mutable_credit_limit(), limit, s_.currency());
     } else {
       out.clear_credit_limit();
     }
     out.set_at_ms(now_);
     out.set_cause_event_id(cause_);
-  }
-
-  void SetMoney(v1::Money& m, int64_t minor) const {
-    m.set_minor(minor);
-    // A reused decision mostly holds the currency already: comparing is inline, setting
-    // is a call into the library that copies.
-    if (m.currency() != s_.currency()) m.set_currency(s_.currency());
   }
 
   v1::CustomerState& s_;

@@ -139,9 +139,11 @@ FoldResult ApplyInvoice(v1::CustomerState& s, const v1::InvoiceIssued& p) {
   inv->set_issue_ms(p.issue_date_ms());
   inv->set_due_ms(p.due_date_ms() != 0 ? p.due_date_ms()
                                        : p.issue_date_ms() + int64_t{s.payment_terms_days()} * kMsPerDay);
-  if (!p.order_id().empty()) inv->set_order_id(p.order_id());  // a new invoice's is empty
   s.set_open_receivables(s.open_receivables() + p.amount().minor());
-  if (!p.order_id().empty()) RemoveOrder(s, p.order_id());
+  if (!p.order_id().empty()) {  // a new invoice's order id is empty: setting "" would allocate
+    inv->set_order_id(p.order_id());
+    RemoveOrder(s, p.order_id());
+  }
   return {};
 }
 

@@ -24,7 +24,7 @@ void RemoveIf(google::protobuf::RepeatedPtrField<T>& items, Pred pred) {
   const int n = items.size();
   int kept = 0;
   for (int i = 0; i < n; ++i) {
-    if (pred(static_cast<const T&>(items.Get(i)))) continue;
+    if (pred(items.Get(i))) continue;
     if (i != kept) items.SwapElements(kept, i);
     ++kept;
   }

@@ -52,8 +52,8 @@ RulesConfig::RulesConfig() = default;
 
 RulesConfig::RulesConfig(RuleThresholds defaults,
                          std::map<std::string, RuleThresholds, std::less<>> by_segment_and_class)
-    : defaults_(std::move(defaults)), table_(std::move(by_segment_and_class)) {
-  for (const auto& [key, _] : table_) {
+    : defaults_(std::move(defaults)) {
+  for (const auto& [key, _] : by_segment_and_class) {
     const auto sep = key.find('\x1f');
     const std::string seg = key.substr(0, sep);
     const std::string cls = key.substr(sep + 1);
@@ -64,13 +64,13 @@ RulesConfig::RulesConfig(RuleThresholds defaults,
       classes_.push_back(cls);
     }
   }
-  if (table_.empty()) return;
+  if (by_segment_and_class.empty()) return;
   // Every (segment, class) pair resolved once: For() runs a few times per event.
   grid_.reserve((segments_.size() + 1) * (classes_.size() + 1));
   for (size_t si = 0; si <= segments_.size(); ++si) {
     for (size_t ci = 0; ci <= classes_.size(); ++ci) {
-      const auto it = table_.find(Key(si == 0 ? "" : segments_[si - 1], ci == 0 ? "" : classes_[ci - 1]));
-      grid_.push_back(it == table_.end() ? defaults_ : it->second);
+      const auto it = by_segment_and_class.find(Key(si == 0 ? "" : segments_[si - 1], ci == 0 ? "" : classes_[ci - 1]));
+      grid_.push_back(it == by_segment_and_class.end() ? defaults_ : it->second);
     }
   }
 }

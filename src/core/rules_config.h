@@ -81,7 +81,6 @@ class RulesConfig {
 
  private:
   RuleThresholds defaults_;
-  std::map<std::string, RuleThresholds, std::less<>> table_;
   std::vector<std::string> segments_;
   std::vector<std::string> classes_;
   // The thresholds of every (segment, class) pair, the default ("") row first in each
