@@ -257,12 +257,9 @@ class RuleRun {
     const double shortd = s_.dbt_short_weight() > 0 ? s_.dbt_short_sum() / s_.dbt_short_weight() : 0.0;
     const double longd = s_.dbt_long_weight() > 0 ? s_.dbt_long_sum() / s_.dbt_long_weight() : 0.0;
     const auto gap_tenths = static_cast<int64_t>((shortd - longd) * 10.0);
-    int64_t n = 0;
-    int64_t late = 0;
-    for (const auto& o : s_.observations()) {
-      ++n;
-      if (o.days_beyond_terms() > t_.late_after_days) ++late;
-    }
+    const auto& days = s_.observed_days_beyond_terms();
+    const int64_t n = days.size();
+    const int64_t late = std::count_if(days.begin(), days.end(), [&](int32_t d) { return d > t_.late_after_days; });
     const int64_t share_bp = n > 0 ? late * 10000 / n : 0;
     const int64_t gap_limit = int64_t{t_.deteriorating_gap_days} * 10;
     const bool trend = s_.dbt_payments() >= t_.deteriorating_min_payments && gap_tenths >= gap_limit;
@@ -515,6 +512,7 @@ bool MayRedeliverForgotten(const v1::CustomerState& state, const v1::Envelope& e
 
 StepResult CreditEngine::Apply(v1::CustomerState& s, const v1::Envelope& e, int64_t now_ms, StepOutputs& out) const {
   StepResult result;
+  UpgradeState(s);
   const RuleThresholds& t0 = config_.For(s.segment(), s.risk_class());
   result.rejection = ValidateEnvelope(e, now_ms, t0.max_future_skew_ms);
   if (result.rejection.ok() && !s.customer_id().empty() && s.customer_id() != e.customer_id()) {
@@ -563,6 +561,7 @@ StepResult CreditEngine::Apply(v1::CustomerState& s, const v1::Envelope& e, int6
 StepResult CreditEngine::Tick(v1::CustomerState& s, int64_t now_ms, StepOutputs& out) const {
   StepResult result;
   if (s.customer_id().empty()) return result;
+  UpgradeState(s);
   static const std::string kNoCause;
   const RuleThresholds& t = config_.For(s.segment(), s.risk_class());
   RuleRun run(s, t, now_ms, kNoCause, out);
@@ -605,12 +604,18 @@ int64_t CreditEngine::NextWake(const v1::CustomerState& s, int64_t now_ms, const
     consider(at + int64_t{t.score_window_days} * kMsPerDay);
   }
   // A bounced payment not paid again: its alert resolves when it leaves the history.
-  for (const auto& r : s.payments()) {
-    if (r.reversed() && r.repaid() < r.amount())
-      consider(r.received_ms() + int64_t{t.payment_history_days} * kMsPerDay);
+  // Only a payment with an active PAYMENT_BOUNCED alert can be one (the alert fires with
+  // the reversal and resolves when the amount is paid again), so the payment history, a
+  // message per payment, is searched only for those.
+  for (const auto& a : s.alerts()) {
+    if (a.rule() != v1::PAYMENT_BOUNCED) continue;
+    for (const auto& r : s.payments()) {
+      if (r.payment_id() == a.subject() && r.reversed() && r.repaid() < r.amount())
+        consider(r.received_ms() + int64_t{t.payment_history_days} * kMsPerDay);
+    }
   }
   for (int64_t at : s.broken_promises_ms()) consider(at + int64_t{t.score_window_days} * kMsPerDay);
-  for (const auto& o : s.observations()) consider(o.at_ms() + int64_t{t.late_window_days} * kMsPerDay);
+  for (int64_t at : s.observed_ms()) consider(at + int64_t{t.late_window_days} * kMsPerDay);
   return best == std::numeric_limits<int64_t>::max() ? 0 : best;
 }
 

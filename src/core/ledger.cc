@@ -226,10 +226,8 @@ FoldResult ApplyPayment(v1::CustomerState& s, const v1::Envelope& e, const v1::P
     s.set_dbt_long_sum(s.dbt_long_sum() * t.dbt_long_decay + amount * days);
     s.set_dbt_long_weight(s.dbt_long_weight() * t.dbt_long_decay + amount);
     s.set_dbt_payments(s.dbt_payments() + 1);
-    auto* obs = s.add_observations();
-    obs->set_at_ms(e.event_time_ms());
-    obs->set_amount(weighted_amount);
-    obs->set_days_beyond_terms(static_cast<int32_t>(days));
+    s.add_observed_ms(e.event_time_ms());
+    s.add_observed_days_beyond_terms(static_cast<int32_t>(days));
   }
   return result;
 }
@@ -419,9 +417,37 @@ int64_t RecomputeExposure(const v1::CustomerState& s) {
   return receivables + orders - s.unapplied_cash();
 }
 
+void UpgradeState(v1::CustomerState& s) {
+  auto& at = *s.mutable_observed_ms();
+  auto& days = *s.mutable_observed_days_beyond_terms();
+  if (s.observations_size() > 0) {
+    for (const auto& o : s.observations()) {
+      at.Add(o.at_ms());
+      days.Add(o.days_beyond_terms());
+    }
+    s.clear_observations();
+  }
+  // The arrays go in step; a state that says otherwise keeps what both hold.
+  if (at.size() != days.size()) {
+    const int n = std::min(at.size(), days.size());
+    at.Truncate(n);
+    days.Truncate(n);
+  }
+}
+
 void PruneWindows(v1::CustomerState& s, const RuleThresholds& t, int64_t now_ms) {
   const int64_t late_cut = now_ms - int64_t{t.late_window_days} * kMsPerDay;
-  RemoveIf(*s.mutable_observations(), [&](const v1::PaymentObservation& o) { return o.at_ms() <= late_cut; });
+  auto& seen = *s.mutable_observed_ms();
+  auto& days = *s.mutable_observed_days_beyond_terms();
+  int kept = 0;
+  for (int i = 0; i < seen.size(); ++i) {
+    if (seen.Get(i) <= late_cut) continue;
+    seen.Set(kept, seen.Get(i));
+    days.Set(kept, days.Get(i));
+    ++kept;
+  }
+  seen.Truncate(kept);
+  days.Truncate(kept);
   const int64_t bounce_cut = now_ms - int64_t{std::max(t.bounce_window_days, t.score_window_days)} * kMsPerDay;
   EraseIf(*s.mutable_bounces_ms(), [&](int64_t at) { return at <= bounce_cut; });
   const int64_t score_cut = now_ms - int64_t{t.score_window_days} * kMsPerDay;

@@ -38,6 +38,11 @@ inline int64_t Exposure(const v1::CustomerState& s) {
 // The same, recomputed from the parts; equals Exposure() whenever the ledger is sound.
 int64_t RecomputeExposure(const v1::CustomerState& s);
 
+// Brings a state written by an earlier version to the current layout (payment
+// observations into their packed arrays). Idempotent and cheap when there is nothing to do:
+// CreditEngine runs it at the start of every step.
+void UpgradeState(v1::CustomerState& s);
+
 // Drops observations, bounces, broken promises and payment records older than their
 // windows. Deterministic in now_ms.
 void PruneWindows(v1::CustomerState& s, const RuleThresholds& t, int64_t now_ms);

@@ -210,9 +210,9 @@ TEST_CASE("payments drifting later raise DETERIORATING and timely ones resolve i
   CHECK_FALSE(h.Active(v1::DETERIORATING));
 }
 
-TEST_CASE("a mostly-late payer raises DETERIORATING on the late share", "[unit][core][rules]") {
-  Harness h;
-  Events ev("C-1");
+namespace {
+// Three payments three days late each: DETERIORATING on the late share (100% of 3).
+void PayThreeLate(Harness& h, Events& ev) {
   h.Apply(ev.Customer(kT0, 1'000'000'000));
   for (int i = 0; i < 3; ++i) {
     const std::string inv = "I" + std::to_string(i);
@@ -220,7 +220,65 @@ TEST_CASE("a mostly-late payer raises DETERIORATING on the late share", "[unit][
     h.Apply(ev.Invoice(at, inv, 100'000, at + 30 * kDay));
     h.Apply(ev.Payment(at + 33 * kDay, "P" + std::to_string(i), 100'000, {{inv, 100'000}}));
   }
+}
+}  // namespace
+
+TEST_CASE("a mostly-late payer raises DETERIORATING on the late share", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  PayThreeLate(h, ev);
   REQUIRE(h.Active(v1::DETERIORATING));
+}
+
+TEST_CASE("the late share resolves when the first late payment leaves the 90-day window", "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  PayThreeLate(h, ev);
+  REQUIRE(h.Active(v1::DETERIORATING));
+  REQUIRE(h.state.observed_ms_size() == 3);
+  // Two payments left in the window are fewer than the 3 the share needs.
+  const int64_t leaves = kT0 + 33 * kDay + 90 * kDay;
+  h.RunTimersUntil(leaves - 1);
+  CHECK(h.Active(v1::DETERIORATING));
+  h.RunTimersUntil(leaves + kDay / 2);
+  CHECK_FALSE(h.Active(v1::DETERIORATING));
+  const auto resolved = h.Alerts(v1::DETERIORATING);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].at_ms() == leaves);
+  CHECK(EvidenceInt(resolved[0], "payments_in_window") == 2);
+  CHECK(h.state.observed_ms_size() == 2);
+  CHECK(h.state.observed_days_beyond_terms_size() == 2);
+}
+
+TEST_CASE("a state holding payment observations as messages is moved to the packed arrays on its next step",
+          "[unit][core][rules]") {
+  Harness h;
+  Events ev("C-1");
+  PayThreeLate(h, ev);
+  REQUIRE(h.Active(v1::DETERIORATING));
+  // The layout an earlier version wrote: one message per observation.
+  for (int i = 0; i < h.state.observed_ms_size(); ++i) {
+    auto* o = h.state.add_observations();
+    o->set_at_ms(h.state.observed_ms(i));
+    o->set_days_beyond_terms(h.state.observed_days_beyond_terms(i));
+  }
+  const std::vector<int64_t> at(h.state.observed_ms().begin(), h.state.observed_ms().end());
+  h.state.clear_observed_ms();
+  h.state.clear_observed_days_beyond_terms();
+  // An on-time payment: four in the window, three late (75% > 50%), so still firing.
+  h.Apply(ev.Invoice(kT0 + 40 * kDay, "I9", 100'000, kT0 + 70 * kDay));
+  CHECK(h.state.observations_size() == 0);
+  CHECK(std::vector<int64_t>(h.state.observed_ms().begin(), h.state.observed_ms().end()) == at);
+  h.Apply(ev.Payment(kT0 + 60 * kDay, "P9", 100'000, {{"I9", 100'000}}));
+  CHECK(h.state.observed_ms_size() == 4);
+  CHECK(h.Active(v1::DETERIORATING));
+  // The wake still comes when the first late payment leaves the window: 3 left, 2 late.
+  h.RunTimersUntil(kT0 + 123 * kDay + kDay / 2);
+  CHECK(h.state.observed_ms_size() == 3);
+  CHECK(h.Active(v1::DETERIORATING));  // 2 of 3 late: 67% > 50%
+  const int64_t second_leaves = kT0 + 34 * kDay + 90 * kDay;
+  h.RunTimersUntil(second_leaves);
+  CHECK_FALSE(h.Active(v1::DETERIORATING));  // 1 of 2 late, fewer than 3 in the window
 }
 
 TEST_CASE("a bounced payment raises PAYMENT_BOUNCED at once and reopens the amount", "[unit][core][rules]") {
