@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/credit_engine.h"
 #include "core/repeated.h"
 
 namespace creditwatch::core {
@@ -61,6 +62,15 @@ bool CloseIfSettled(v1::CustomerState& s, int index) {
 int IndexOfInvoice(const v1::CustomerState& s, std::string_view id) {
   for (int i = 0; i < s.invoices_size(); ++i) {
     if (s.invoices(i).invoice_id() == id) return i;
+  }
+  return -1;
+}
+
+// The payment in the history with this id (its StableHash `id_hash`), or -1.
+int IndexOfPayment(const v1::CustomerState& s, std::string_view id, uint64_t id_hash) {
+  const auto& hashes = s.payment_id_hashes();
+  for (int i = 0; i < hashes.size(); ++i) {
+    if (hashes.Get(i) == id_hash && s.payments(i).payment_id() == id) return i;
   }
   return -1;
 }
@@ -169,16 +179,17 @@ FoldResult ApplyCancel(v1::CustomerState& s, const v1::InvoiceCancelled& p) {
 
 FoldResult ApplyPayment(v1::CustomerState& s, const v1::Envelope& e, const v1::PaymentReceived& p,
                         const RuleThresholds& t) {
-  for (const auto& rec : s.payments()) {
-    if (rec.payment_id() == p.payment_id()) return Duplicate();
-  }
+  const uint64_t id_hash = StableHash(p.payment_id());
+  if (IndexOfPayment(s, p.payment_id(), id_hash) >= 0) return Duplicate();
   // Cash after a reversal first makes good the reversed payments, oldest first.
   int64_t make_good = p.amount().minor();
-  for (auto& rec : *s.mutable_payments()) {
-    if (!rec.reversed() || make_good <= 0) continue;
-    const int64_t take = std::min(make_good, rec.amount() - rec.repaid());
-    if (take <= 0) continue;
-    rec.set_repaid(rec.repaid() + take);
+  auto& unrepaid = *s.mutable_payment_unrepaid();
+  for (int i = 0; i < unrepaid.size() && make_good > 0; ++i) {
+    if (unrepaid.Get(i) <= 0) continue;
+    const int64_t take = std::min(make_good, unrepaid.Get(i));
+    v1::PaymentRecord& reversed = *s.mutable_payments(i);
+    reversed.set_repaid(reversed.repaid() + take);
+    unrepaid.Set(i, unrepaid.Get(i) - take);
     make_good -= take;
   }
   FoldResult result;
@@ -186,6 +197,9 @@ FoldResult ApplyPayment(v1::CustomerState& s, const v1::Envelope& e, const v1::P
   rec->set_payment_id(p.payment_id());
   rec->set_amount(p.amount().minor());
   rec->set_received_ms(e.event_time_ms());
+  s.add_payment_id_hashes(id_hash);
+  s.add_payment_received_ms(e.event_time_ms());
+  s.add_payment_unrepaid(0);
 
   int64_t unapplied = p.amount().minor();
   double weighted_days = 0;
@@ -233,15 +247,16 @@ FoldResult ApplyPayment(v1::CustomerState& s, const v1::Envelope& e, const v1::P
 }
 
 FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::PaymentReversed& p) {
-  v1::PaymentRecord* rec =
-      FindIf(*s.mutable_payments(), [&](const v1::PaymentRecord& r) { return r.payment_id() == p.payment_id(); });
-  if (rec == nullptr) {
+  const int index = IndexOfPayment(s, p.payment_id(), StableHash(p.payment_id()));
+  if (index < 0) {
     return Reject(v1::UNKNOWN_REFERENCE,
                   fmt::format("payment {} is unknown or older than the history", p.payment_id()));
   }
+  v1::PaymentRecord* rec = s.mutable_payments(index);
   if (rec->reversed()) return Duplicate();
   rec->set_reversed(true);
   rec->set_reversed_ms(e.event_time_ms());
+  s.set_payment_unrepaid(index, std::max<int64_t>(rec->amount() - rec->repaid(), 0));
   int64_t reopened = 0;
   for (const auto& a : rec->allocations()) {
     const int idx = IndexOfInvoice(s, a.invoice_id());
@@ -427,6 +442,18 @@ void UpgradeState(v1::CustomerState& s) {
     }
     s.clear_observations();
   }
+  // The payments' packed index, for states from before it (or any that disagrees).
+  const int paid = s.payments_size();
+  if (s.payment_id_hashes_size() != paid || s.payment_received_ms_size() != paid || s.payment_unrepaid_size() != paid) {
+    s.clear_payment_id_hashes();
+    s.clear_payment_received_ms();
+    s.clear_payment_unrepaid();
+    for (const auto& r : s.payments()) {
+      s.add_payment_id_hashes(StableHash(r.payment_id()));
+      s.add_payment_received_ms(r.received_ms());
+      s.add_payment_unrepaid(r.reversed() ? std::max<int64_t>(r.amount() - r.repaid(), 0) : 0);
+    }
+  }
   // The arrays go in step; a state that says otherwise keeps what both hold.
   if (at.size() != days.size()) {
     const int n = std::min(at.size(), days.size());
@@ -453,7 +480,26 @@ void PruneWindows(v1::CustomerState& s, const RuleThresholds& t, int64_t now_ms)
   const int64_t score_cut = now_ms - int64_t{t.score_window_days} * kMsPerDay;
   EraseIf(*s.mutable_broken_promises_ms(), [&](int64_t at) { return at <= score_cut; });
   const int64_t history_cut = now_ms - int64_t{t.payment_history_days} * kMsPerDay;
-  RemoveIf(*s.mutable_payments(), [&](const v1::PaymentRecord& r) { return r.received_ms() <= history_cut; });
+  auto& received = *s.mutable_payment_received_ms();
+  if (std::none_of(received.begin(), received.end(), [&](int64_t at) { return at <= history_cut; })) return;
+  auto& payments = *s.mutable_payments();
+  auto& hashes = *s.mutable_payment_id_hashes();
+  auto& unrepaid = *s.mutable_payment_unrepaid();
+  int recent = 0;
+  for (int i = 0; i < payments.size(); ++i) {
+    if (received.Get(i) <= history_cut) continue;
+    if (i != recent) {
+      payments.SwapElements(recent, i);
+      hashes.Set(recent, hashes.Get(i));
+      received.Set(recent, received.Get(i));
+      unrepaid.Set(recent, unrepaid.Get(i));
+    }
+    ++recent;
+  }
+  while (payments.size() > recent) payments.RemoveLast();  // kept for reuse (core/repeated.h)
+  hashes.Truncate(recent);
+  received.Truncate(recent);
+  unrepaid.Truncate(recent);
 }
 
 }  // namespace creditwatch::core

@@ -249,3 +249,33 @@ TEST_CASE(
   CHECK(h.Apply(ev.DisputeResolved(kT0 + 2 * kDay, "D2", v1::DisputeResolved::CREDITED)).kind == StepKind::kRejected);
   CHECK(h.state.unapplied_cash() == 30'000);
 }
+
+TEST_CASE("a state without the payments' packed index gets it on its next step, and payments still match",
+          "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  CustomerOwing(h, ev);
+  h.Apply(ev.Payment(kT0 + kDay, "P1", 40'000, {{"I1", 40'000}}));
+  h.Apply(ev.Payment(kT0 + 2 * kDay, "P2", 10'000, {{"I1", 10'000}}));
+  h.Apply(ev.Reversal(kT0 + 3 * kDay, "P1"));
+  REQUIRE(h.state.payment_unrepaid_size() == 2);
+  CHECK(h.state.payment_unrepaid(0) == 40'000);
+  CHECK(h.state.payment_unrepaid(1) == 0);
+  // As an earlier version wrote it: the payments alone.
+  h.state.clear_payment_id_hashes();
+  h.state.clear_payment_received_ms();
+  h.state.clear_payment_unrepaid();
+  // A re-sent P2 under a new event id is still the same payment.
+  CHECK(h.Apply(ev.Payment(kT0 + 4 * kDay, "P2", 10'000, {{"I1", 10'000}})).kind == StepKind::kDuplicate);
+  REQUIRE(h.state.payment_id_hashes_size() == 2);
+  CHECK(h.state.payment_received_ms(0) == kT0 + kDay);
+  CHECK(h.state.payment_unrepaid(0) == 40'000);
+  // New cash makes good the reversed P1 first: 25,000 of its 40,000.
+  h.Apply(ev.Payment(kT0 + 5 * kDay, "P3", 25'000, {{"I1", 25'000}}));
+  CHECK(h.state.payments(0).repaid() == 25'000);
+  CHECK(h.state.payment_unrepaid(0) == 15'000);
+  CHECK(h.state.payment_unrepaid(2) == 0);
+  CHECK(h.Apply(ev.Reversal(kT0 + 6 * kDay, "P1")).kind == StepKind::kDuplicate);
+  CHECK(h.Apply(ev.Reversal(kT0 + 6 * kDay, "P2")).kind == StepKind::kApplied);
+  CHECK(h.state.payment_unrepaid(1) == 10'000);
+}

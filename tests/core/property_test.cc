@@ -189,6 +189,21 @@ TEST_CASE("properties of the core over random histories", "[unit][core][property
     });
   });
 
+  rc::prop("the payments' packed index mirrors the payment history, entry by entry", [] {
+    ForEachStep([](const Harness& h) {
+      const auto& s = h.state;
+      RC_ASSERT(s.payment_id_hashes_size() == s.payments_size());
+      RC_ASSERT(s.payment_received_ms_size() == s.payments_size());
+      RC_ASSERT(s.payment_unrepaid_size() == s.payments_size());
+      for (int i = 0; i < s.payments_size(); ++i) {
+        const auto& r = s.payments(i);
+        RC_ASSERT(s.payment_id_hashes(i) == core::StableHash(r.payment_id()));
+        RC_ASSERT(s.payment_received_ms(i) == r.received_ms());
+        RC_ASSERT(s.payment_unrepaid(i) == (r.reversed() ? std::max<int64_t>(r.amount() - r.repaid(), 0) : 0));
+      }
+    });
+  });
+
   rc::prop("two runs over the same input give byte-identical outputs", [] {
     const auto events = Build(*rc::gen::container<std::vector<Op>>(rc::gen::exec(GenOp)));
     Harness h1;
