@@ -604,15 +604,8 @@ int64_t CreditEngine::NextWake(const v1::CustomerState& s, int64_t now_ms, const
     consider(at + int64_t{t.score_window_days} * kMsPerDay);
   }
   // A bounced payment not paid again: its alert resolves when it leaves the history.
-  // Only a payment with an active PAYMENT_BOUNCED alert can be one (the alert fires with
-  // the reversal and resolves when the amount is paid again), so the payment history, a
-  // message per payment, is searched only for those.
-  for (const auto& a : s.alerts()) {
-    if (a.rule() != v1::PAYMENT_BOUNCED) continue;
-    for (const auto& r : s.payments()) {
-      if (r.payment_id() == a.subject() && r.reversed() && r.repaid() < r.amount())
-        consider(r.received_ms() + int64_t{t.payment_history_days} * kMsPerDay);
-    }
+  for (int i = 0; i < s.payment_unrepaid_size(); ++i) {
+    if (s.payment_unrepaid(i) > 0) consider(s.payment_received_ms(i) + int64_t{t.payment_history_days} * kMsPerDay);
   }
   for (int64_t at : s.broken_promises_ms()) consider(at + int64_t{t.score_window_days} * kMsPerDay);
   for (int64_t at : s.observed_ms()) consider(at + int64_t{t.late_window_days} * kMsPerDay);

@@ -442,6 +442,12 @@ void UpgradeState(v1::CustomerState& s) {
     }
     s.clear_observations();
   }
+  // The arrays go in step; a state that says otherwise keeps what both hold.
+  if (at.size() != days.size()) {
+    const int n = std::min(at.size(), days.size());
+    at.Truncate(n);
+    days.Truncate(n);
+  }
   // The payments' packed index, for states from before it (or any that disagrees).
   const int paid = s.payments_size();
   if (s.payment_id_hashes_size() != paid || s.payment_received_ms_size() != paid || s.payment_unrepaid_size() != paid) {
@@ -453,12 +459,6 @@ void UpgradeState(v1::CustomerState& s) {
       s.add_payment_received_ms(r.received_ms());
       s.add_payment_unrepaid(r.reversed() ? std::max<int64_t>(r.amount() - r.repaid(), 0) : 0);
     }
-  }
-  // The arrays go in step; a state that says otherwise keeps what both hold.
-  if (at.size() != days.size()) {
-    const int n = std::min(at.size(), days.size());
-    at.Truncate(n);
-    days.Truncate(n);
   }
 }
 
@@ -481,25 +481,26 @@ void PruneWindows(v1::CustomerState& s, const RuleThresholds& t, int64_t now_ms)
   EraseIf(*s.mutable_broken_promises_ms(), [&](int64_t at) { return at <= score_cut; });
   const int64_t history_cut = now_ms - int64_t{t.payment_history_days} * kMsPerDay;
   auto& received = *s.mutable_payment_received_ms();
-  if (std::none_of(received.begin(), received.end(), [&](int64_t at) { return at <= history_cut; })) return;
-  auto& payments = *s.mutable_payments();
-  auto& hashes = *s.mutable_payment_id_hashes();
-  auto& unrepaid = *s.mutable_payment_unrepaid();
-  int recent = 0;
-  for (int i = 0; i < payments.size(); ++i) {
-    if (received.Get(i) <= history_cut) continue;
-    if (i != recent) {
-      payments.SwapElements(recent, i);
-      hashes.Set(recent, hashes.Get(i));
-      received.Set(recent, received.Get(i));
-      unrepaid.Set(recent, unrepaid.Get(i));
+  if (std::any_of(received.begin(), received.end(), [&](int64_t at) { return at <= history_cut; })) {
+    auto& payments = *s.mutable_payments();
+    auto& hashes = *s.mutable_payment_id_hashes();
+    auto& unrepaid = *s.mutable_payment_unrepaid();
+    int recent = 0;
+    for (int i = 0; i < payments.size(); ++i) {
+      if (received.Get(i) <= history_cut) continue;
+      if (i != recent) {
+        payments.SwapElements(recent, i);
+        hashes.Set(recent, hashes.Get(i));
+        received.Set(recent, received.Get(i));
+        unrepaid.Set(recent, unrepaid.Get(i));
+      }
+      ++recent;
     }
-    ++recent;
+    while (payments.size() > recent) payments.RemoveLast();  // kept for reuse (core/repeated.h)
+    hashes.Truncate(recent);
+    received.Truncate(recent);
+    unrepaid.Truncate(recent);
   }
-  while (payments.size() > recent) payments.RemoveLast();  // kept for reuse (core/repeated.h)
-  hashes.Truncate(recent);
-  received.Truncate(recent);
-  unrepaid.Truncate(recent);
 }
 
 }  // namespace creditwatch::core
