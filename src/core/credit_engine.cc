@@ -481,15 +481,6 @@ class RuleRun {
 
 }  // namespace
 
-uint64_t StableHash(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 void PrefetchState(const v1::CustomerState& s) {
   __builtin_prefetch(&s.customer_id());
   __builtin_prefetch(&s.segment());

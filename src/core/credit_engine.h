@@ -72,9 +72,6 @@ class CreditEngine {
   RulesConfig config_;
 };
 
-// Stable 64-bit FNV-1a hash, used for the recent event id ring.
-uint64_t StableHash(std::string_view s);
-
 // Starts fetching from memory what a step on `state` reads first and the message does
 // not hold itself: its text fields, its ring of recent ids, and the arrays of its open
 // invoices, orders, payments and alerts. Reads only the message.

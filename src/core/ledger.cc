@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "core/credit_engine.h"
 #include "core/repeated.h"
 
 namespace creditwatch::core {
@@ -432,6 +431,15 @@ int64_t RecomputeExposure(const v1::CustomerState& s) {
   return receivables + orders - s.unapplied_cash();
 }
 
+uint64_t StableHash(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 void UpgradeState(v1::CustomerState& s) {
   auto& at = *s.mutable_observed_ms();
   auto& days = *s.mutable_observed_days_beyond_terms();
@@ -465,42 +473,18 @@ void UpgradeState(v1::CustomerState& s) {
 void PruneWindows(v1::CustomerState& s, const RuleThresholds& t, int64_t now_ms) {
   const int64_t late_cut = now_ms - int64_t{t.late_window_days} * kMsPerDay;
   auto& seen = *s.mutable_observed_ms();
-  auto& days = *s.mutable_observed_days_beyond_terms();
-  int kept = 0;
-  for (int i = 0; i < seen.size(); ++i) {
-    if (seen.Get(i) <= late_cut) continue;
-    seen.Set(kept, seen.Get(i));
-    days.Set(kept, days.Get(i));
-    ++kept;
-  }
-  seen.Truncate(kept);
-  days.Truncate(kept);
+  KeepEntries(
+      seen.size(), [&](int i) { return seen.Get(i) > late_cut; }, seen, *s.mutable_observed_days_beyond_terms());
   const int64_t bounce_cut = now_ms - int64_t{std::max(t.bounce_window_days, t.score_window_days)} * kMsPerDay;
   EraseIf(*s.mutable_bounces_ms(), [&](int64_t at) { return at <= bounce_cut; });
   const int64_t score_cut = now_ms - int64_t{t.score_window_days} * kMsPerDay;
   EraseIf(*s.mutable_broken_promises_ms(), [&](int64_t at) { return at <= score_cut; });
   const int64_t history_cut = now_ms - int64_t{t.payment_history_days} * kMsPerDay;
+  // Decided on the packed times: a payment's message is touched only to move it.
   auto& received = *s.mutable_payment_received_ms();
-  if (std::any_of(received.begin(), received.end(), [&](int64_t at) { return at <= history_cut; })) {
-    auto& payments = *s.mutable_payments();
-    auto& hashes = *s.mutable_payment_id_hashes();
-    auto& unrepaid = *s.mutable_payment_unrepaid();
-    int recent = 0;
-    for (int i = 0; i < payments.size(); ++i) {
-      if (received.Get(i) <= history_cut) continue;
-      if (i != recent) {
-        payments.SwapElements(recent, i);
-        hashes.Set(recent, hashes.Get(i));
-        received.Set(recent, received.Get(i));
-        unrepaid.Set(recent, unrepaid.Get(i));
-      }
-      ++recent;
-    }
-    while (payments.size() > recent) payments.RemoveLast();  // kept for reuse (core/repeated.h)
-    hashes.Truncate(recent);
-    received.Truncate(recent);
-    unrepaid.Truncate(recent);
-  }
+  KeepEntries(
+      received.size(), [&](int i) { return received.Get(i) > history_cut; }, *s.mutable_payments(),
+      *s.mutable_payment_id_hashes(), received, *s.mutable_payment_unrepaid());
 }
 
 }  // namespace creditwatch::core

@@ -38,6 +38,10 @@ inline int64_t Exposure(const v1::CustomerState& s) {
 // The same, recomputed from the parts; equals Exposure() whenever the ledger is sound.
 int64_t RecomputeExposure(const v1::CustomerState& s);
 
+// Stable 64-bit FNV-1a hash: the ring of recent event ids and the payments' index keep
+// it in the state, so it must not change.
+uint64_t StableHash(std::string_view s);
+
 // Brings a state written by an earlier version to the current layout (payment
 // observations into their packed arrays). Idempotent and cheap when there is nothing to do:
 // CreditEngine runs it at the start of every step.

@@ -7,9 +7,42 @@
 // only in memory: a serialized state holds none of it.
 #pragma once
 
+#include <google/protobuf/repeated_field.h>
 #include <google/protobuf/repeated_ptr_field.h>
 
 namespace creditwatch::core {
+namespace repeated_detail {
+template <typename T>
+void MoveEntry(google::protobuf::RepeatedPtrField<T>& a, int to, int from) {
+  a.SwapElements(to, from);  // swaps pointers: the one removed waits at `from`
+}
+template <typename T>
+void MoveEntry(google::protobuf::RepeatedField<T>& a, int to, int from) {
+  a.Set(to, a.Get(from));
+}
+template <typename T>
+void Shrink(google::protobuf::RepeatedPtrField<T>& a, int n) {
+  while (a.size() > n) a.RemoveLast();
+}
+template <typename T>
+void Shrink(google::protobuf::RepeatedField<T>& a, int n) {
+  a.Truncate(n);
+}
+}  // namespace repeated_detail
+
+// Keeps entry i (i < n) of every one of `arrays` where keep(i), in order: arrays that
+// go index by index (a state's packed index beside its messages) stay in step. keep(i)
+// may read entry i of any of them; entries from i on are untouched until it is asked.
+template <typename Keep, typename... Arrays>
+void KeepEntries(int n, Keep keep, Arrays&... arrays) {
+  int kept = 0;
+  for (int i = 0; i < n; ++i) {
+    if (!keep(i)) continue;
+    if (i != kept) (repeated_detail::MoveEntry(arrays, kept, i), ...);
+    ++kept;
+  }
+  (repeated_detail::Shrink(arrays, kept), ...);
+}
 
 // Removes items[index], keeping the order of the others.
 template <typename T>
@@ -21,14 +54,8 @@ void RemoveAt(google::protobuf::RepeatedPtrField<T>& items, int index) {
 // Removes the items that match `pred`, keeping the order of the others.
 template <typename T, typename Pred>
 void RemoveIf(google::protobuf::RepeatedPtrField<T>& items, Pred pred) {
-  const int n = items.size();
-  int kept = 0;
-  for (int i = 0; i < n; ++i) {
-    if (pred(items.Get(i))) continue;
-    if (i != kept) items.SwapElements(kept, i);
-    ++kept;
-  }
-  for (int i = kept; i < n; ++i) items.RemoveLast();
+  KeepEntries(
+      items.size(), [&](int i) { return !pred(items.Get(i)); }, items);
 }
 
 }  // namespace creditwatch::core
