@@ -12,6 +12,7 @@
 
 #include "api/action_producer.h"
 #include "api/customer_view.h"
+#include "api/http_server.h"
 #include "creditwatch/v1/events.pb.h"
 #include "store/scheduling.h"
 #include "store/state_log.h"
@@ -20,8 +21,6 @@ namespace creditwatch::api {
 namespace {
 
 using nlohmann::json;
-
-constexpr size_t kMaxRequestBytes = 64 * 1024;
 
 void Reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -43,7 +42,7 @@ std::string NewEventId() {
 struct ApiServer::Impl {
   HttpOptions options;
   ApiDeps deps;
-  httplib::Server server;
+  HttpServer server;
   std::unique_ptr<ActionProducer> actions;
   std::thread thread;
 
@@ -184,40 +183,6 @@ void ApiServer::Stop() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-namespace {
-
-// httplib's pool, its workers marked as latency work: a lookup that arrives while the
-// engine's threads hold both cores is answered at once, not after a busy thread's slice.
-class LatencyThreadPool : public httplib::ThreadPool {
- public:
-  using httplib::ThreadPool::ThreadPool;
-  void enqueue(std::function<void()> fn) override {
-    httplib::ThreadPool::enqueue([fn = std::move(fn)] {
-      thread_local const bool marked = [] {
-        pthread_setname_np(pthread_self(), "cw-http");  // as top -H and perf show it
-        return store::RunAsLatencyWork();
-      }();
-      static_cast<void>(marked);
-      fn();
-    });
-  }
-};
-
-}  // namespace
-
-void ConfigureHttpServer(httplib::Server& server) {
-  // A keep-alive connection holds a worker while open: room for an order system's
-  // connection pool, Prometheus and operators at once.
-  server.new_task_queue = [] { return new LatencyThreadPool(32); };
-  // httplib closes a keep-alive connection after 5 requests by default: at thousands of
-  // lookups/s the reconnects overflow its listen backlog and SYN retries cost a second.
-  server.set_keep_alive_max_count(100000);
-  server.set_tcp_nodelay(true);  // small responses on keep-alive connections: no delayed-ACK stalls
-  // A hold or release is a few hundred bytes: anything far larger is refused (413) before
-  // it is read, and cannot fill the engine's memory.
-  server.set_payload_max_length(kMaxRequestBytes);
-}
-
 Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_ptr<ApiServer>* out) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -234,7 +199,6 @@ Status ApiServer::Start(const HttpOptions& options, ApiDeps deps, std::unique_pt
     return Status::Error(fmt::format("http.listen '{}': bad port", options.listen));
   }
   impl->Routes();
-  ConfigureHttpServer(impl->server);
   if (port == 0) {
     port = impl->server.bind_to_any_port(host);
   } else if (!impl->server.bind_to_port(host, port)) {

@@ -17,15 +17,7 @@
 #include "store/credit_store.h"
 #include "store/status_board.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace creditwatch::api {
-
-// The engine's HTTP server settings (workers marked as latency work, keep-alive, Nagle),
-// for any server that must behave like it (the benchmark's lookup floor).
-void ConfigureHttpServer(httplib::Server& server);
 
 struct HttpOptions {
   std::string listen = "0.0.0.0:8080";  // Default: all interfaces, port 8080 (port 0 = any free port)

@@ -26,6 +26,7 @@
 
 #include "api/api_server.h"
 #include "api/customer_view.h"
+#include "api/http_server.h"
 #include "app/http_probe.h"
 #include "core/credit_engine.h"
 #include "obs/metrics_text.h"
@@ -821,8 +822,7 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
   // minimal server (the engine's HTTP library and settings, a fixed answer of the same
   // size), on this machine, with the engine idle.
   if (o.lookup_rate > 0) {
-    httplib::Server floor;
-    api::ConfigureHttpServer(floor);
+    api::HttpServer floor;
     floor.Get(R"(/v1/customers/([^/]+)/block-status)", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content(api::BlockStatusJson(req.matches[1], store::BlockView{}).dump(), "application/json");
     });
