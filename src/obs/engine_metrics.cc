@@ -18,6 +18,14 @@ prometheus::Gauge& Gauge(prometheus::Registry& r, const char* name, const char* 
   return BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
 
+prometheus::Counter& LoopWait(prometheus::Registry& r, const char* what) {
+  return BuildCounter()
+      .Name("creditwatch_loop_wait_seconds_total")
+      .Help("Time the engine loop waited: for input records, or for the commit of the batch before")
+      .Register(r)
+      .Add({{"for", what}});
+}
+
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                                    0.25,   0.5,   1,      2.5,   5,    10,    30,   60};
@@ -67,6 +75,8 @@ EngineMetrics::EngineMetrics()
       offsets_lost(Counter(*registry_, "creditwatch_offsets_lost_total",
                            "Input records lost to broker retention before they were consumed")),
       produce_errors(Counter(*registry_, "creditwatch_produce_errors_total", "Output deliveries that failed")),
+      loop_wait_input_seconds(LoopWait(*registry_, "input")),
+      loop_wait_commit_seconds(LoopWait(*registry_, "commit")),
       consume_errors(Counter(*registry_, "creditwatch_consume_errors_total", "Consumer errors reported")),
       partitions_assigned(Gauge(*registry_, "creditwatch_partitions_assigned", "Input partitions assigned")),
       ready(Gauge(*registry_, "creditwatch_ready", "1 when partitions are assigned and state is ready")),

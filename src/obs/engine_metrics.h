@@ -72,6 +72,10 @@ class EngineMetrics {
   prometheus::Counter& rebalances;
   prometheus::Counter& offsets_lost;
   prometheus::Counter& produce_errors;
+  // Time the engine loop waited instead of working: for input (a poll that found no
+  // record ready) and for the commit of the batch before (storage behind the loop).
+  prometheus::Counter& loop_wait_input_seconds;
+  prometheus::Counter& loop_wait_commit_seconds;
   prometheus::Counter& consume_errors;
   prometheus::Gauge& partitions_assigned;
   prometheus::Gauge& ready;

@@ -507,8 +507,13 @@ const StreamEngine::Input& StreamEngine::InputOf(RdKafka::Message& msg) {
 
 std::unique_ptr<RdKafka::Message> StreamEngine::NextMessage(int timeout_ms) {
   std::unique_ptr<RdKafka::Message> msg;
-  if (ahead_.empty()) {
+  if (ahead_.empty() && timeout_ms > 0) {
+    const auto t0 = std::chrono::steady_clock::now();
     msg.reset(consumer_->consume(timeout_ms));
+    metrics_.loop_wait_input_seconds.Increment(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  } else if (ahead_.empty()) {
+    msg.reset(consumer_->consume(0));
   } else {
     msg = std::move(ahead_.front().msg);
     ahead_.pop_front();
@@ -825,7 +830,10 @@ Status StreamEngine::FinishInFlight() {
     (*it)->handoff.Help();
   }
   inflight_dirty_.clear();
+  const auto t0 = std::chrono::steady_clock::now();
   if (Status st = committer_->Wait(); !st.ok()) return st;
+  metrics_.loop_wait_commit_seconds.Increment(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   for (size_t i = 0; i < inflight_outbox_.size(); ++i) {
     const auto& [seq, rec] = inflight_outbox_[i];
     if (i < inflight_produced_) {

@@ -78,6 +78,7 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
                              "creditwatch_rebalances_total",
                              "creditwatch_offsets_lost_total",
                              "creditwatch_outputs_produced_total",
+                             "creditwatch_loop_wait_seconds_total",
                              "creditwatch_ready"}) {
     INFO(family);
     CHECK(m.find(std::string("\n") + family) != std::string::npos);
@@ -142,6 +143,8 @@ TEST_CASE("metrics: every family is exported and matches the scenario", "[integr
   CHECK(Sum(m, "creditwatch_outbox_depth") == 0);
   CHECK(Sum(m, "creditwatch_outbox_oldest_age_seconds") == 0);  // everything delivered
   CHECK(Sum(m, "creditwatch_ready") == 1);
+  // Caught up, the loop has been waiting for input (1.5 s passed between the scrapes).
+  CHECK(Sum(m, "creditwatch_loop_wait_seconds_total", {"for=\"input\""}) > 1.0);
   CHECK(Sum(m, "creditwatch_rocksdb_block_cache_usage_bytes") >= 0);
   // Each customer's first batch writes its whole state; a later one writes it or logs
   // its steps, so the two together are at most one per step. Nothing was reloaded.

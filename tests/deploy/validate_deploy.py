@@ -57,6 +57,7 @@ KNOWN_FAMILIES = {
     "creditwatch_outbox_oldest_age_seconds": "gauge",
     "creditwatch_offsets_lost_total": "counter",
     "creditwatch_produce_errors_total": "counter",
+    "creditwatch_loop_wait_seconds_total": "counter",
     "creditwatch_consume_errors_total": "counter",
     "creditwatch_partitions_assigned": "gauge",
     "creditwatch_ready": "gauge",
