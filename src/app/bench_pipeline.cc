@@ -366,10 +366,16 @@ class EngineProcess {
   std::string log_;
 };
 
-double MetricSum(httplib::Client& c, const std::string& family) {
+double MetricSum(httplib::Client& c, const std::string& family, const std::vector<std::string>& needles = {}) {
   auto r = c.Get("/metrics");
   if (!r || r->status != 200) return -1;
-  return obs::SumOfFamily(r->body, family);
+  return obs::SumOfFamily(r->body, family, needles);
+}
+
+// Seconds the engine loop has waited for input records and for commits (its metric).
+std::pair<double, double> LoopWaits(httplib::Client& c) {
+  return {MetricSum(c, "creditwatch_loop_wait_seconds_total", {"for=\"input\""}),
+          MetricSum(c, "creditwatch_loop_wait_seconds_total", {"for=\"commit\""})};
 }
 
 // The output topics of an engine run that must not add to the history of the ones the
@@ -399,12 +405,14 @@ std::string WriteConfig(const std::string& dir, const std::string& name, const s
 
 // What one engine run over the backlog measured.
 struct BacklogRun {
-  double rate = 0;        // events/s
-  double cpu = 0;         // CPU-seconds per million events: the process
-  double loop_cpu = 0;    // its loop thread
-  double commit_cpu = 0;  // its committing thread
-  double broker_cpu = 0;  // cores: the embedded broker's thread meanwhile
-  double peak_rss = 0;    // MiB
+  double rate = 0;         // events/s
+  double cpu = 0;          // CPU-seconds per million events: the process
+  double loop_cpu = 0;     // its loop thread
+  double commit_cpu = 0;   // its committing thread
+  double wait_input = 0;   // seconds per million events the loop waited for input records
+  double wait_commit = 0;  // ... and for the commit of the batch before
+  double broker_cpu = 0;   // cores: the embedded broker's thread meanwhile
+  double peak_rss = 0;     // MiB
 };
 
 double Median(std::vector<double> v) {
@@ -425,6 +433,7 @@ BacklogRun MeasureBacklog(const EngineProcess& engine, httplib::Client& http, in
   const double loop_cpu0 = engine.LoopCpuSeconds();
   const double commit_cpu0 = engine.CommitCpuSeconds();
   const double broker_cpu0 = BrokerThreadCpuSeconds();
+  const auto [wait_input0, wait_commit0] = LoopWaits(http);
   // Each look at the engine's progress is a scrape of /metrics, which costs the engine
   // CPU: look again after about half the time the rest should take at the rate so far
   // (at most 250 ms, at least 20 ms), about 30 scrapes a run instead of one every 20 ms.
@@ -447,6 +456,9 @@ BacklogRun MeasureBacklog(const EngineProcess& engine, httplib::Client& http, in
   r.cpu = (engine.CpuSeconds() - cpu0) * per_million;
   r.loop_cpu = (engine.LoopCpuSeconds() - loop_cpu0) * per_million;
   r.commit_cpu = (engine.CommitCpuSeconds() - commit_cpu0) * per_million;
+  const auto [wait_input1, wait_commit1] = LoopWaits(http);
+  r.wait_input = (wait_input1 - wait_input0) * per_million;
+  r.wait_commit = (wait_commit1 - wait_commit0) * per_million;
   r.broker_cpu = (BrokerThreadCpuSeconds() - broker_cpu0) / secs;
   r.peak_rss = engine.MemoryMiB("VmHWM");
   return r;
@@ -584,6 +596,14 @@ int RunPipelineBench(const PipelineBenchOptions& o) {
              fmt::format("the engine loop's thread; all runs {}", list(each(&BacklogRun::loop_cpu), "{:.2f}")));
   report.Add("engine_commit_cpu_per_million_events", mid.commit_cpu, "cpu-seconds", -1,
              fmt::format("the committing thread; all runs {}", list(each(&BacklogRun::commit_cpu), "{:.2f}")));
+  // Where the loop's thread was not working: it waited for records, or for the batch
+  // before to be committed (storage behind the loop).
+  report.Add(
+      "engine_loop_wait_input_per_million_events", mid.wait_input, "seconds", -1,
+      fmt::format("the loop waited for input records; all runs {}", list(each(&BacklogRun::wait_input), "{:.2f}")));
+  report.Add("engine_loop_wait_commit_per_million_events", mid.wait_commit, "seconds", -1,
+             fmt::format("the loop waited for the commit of the batch before; all runs {}",
+                         list(each(&BacklogRun::wait_commit), "{:.2f}")));
   report.Add("engine_broker_cpu", mid.broker_cpu, "cores", -1,
              "the embedded broker's one thread, beside the engine on the same cores");
   const std::vector<double> rss = each(&BacklogRun::peak_rss);

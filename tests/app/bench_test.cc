@@ -57,6 +57,8 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
                            "engine_cpu_per_million_events",
                            "engine_loop_cpu_per_million_events",
                            "engine_commit_cpu_per_million_events",
+                           "engine_loop_wait_input_per_million_events",
+                           "engine_loop_wait_commit_per_million_events",
                            "engine_peak_rss",
                            "lookup_floor_p99",
                            "light_order_decision_latency_p99",
@@ -116,6 +118,9 @@ TEST_CASE("bench pipeline: a small run prints every figure and the markdown tabl
   const double commit = f.at("engine_commit_cpu_per_million_events")["value"].get<double>();
   CHECK(loop > 0);
   CHECK(loop + commit <= f.at("engine_cpu_per_million_events")["value"].get<double>() + 1.0);
+  // The loop waited for the commits of its batches: the pipeline has one batch in flight,
+  // and a backlog's last batch is always waited for.
+  CHECK(f.at("engine_loop_wait_commit_per_million_events")["value"].get<double>() > 0);
   // Decisions were measured: latencies are positive, and the engine became ready.
   CHECK(f.at("light_order_decision_latency_p99")["value"].get<double>() > 0);
   // Every order offered at the light load had its decision read (none counted at a lower bound).
