@@ -84,29 +84,25 @@ class ConnectionStream final : public httplib::Stream {
   explicit ConnectionStream(int sock) : sock_(sock) {}
 
   bool is_readable() const override {
-    if (in_pos_ < in_.size()) return true;
+    if (in_pos_ < in_len_) return true;
     pollfd p{sock_, POLLIN, 0};
     return ::poll(&p, 1, 0) > 0;
   }
   bool is_writable() const override { return ok_; }
 
   ssize_t read(char* ptr, size_t size) override {
-    if (in_pos_ == in_.size()) {
+    if (in_pos_ == in_len_) {
       if (!out_.empty() && !Flush()) return -1;
-      in_.resize(CPPHTTPLIB_RECV_BUFSIZ);
-      in_pos_ = 0;
+      in_pos_ = in_len_ = 0;
       ssize_t n;
       do {
-        n = ::recv(sock_, in_.data(), in_.size(), 0);  // the receive timeout bounds the wait
+        n = ::recv(sock_, in_, sizeof in_, 0);  // the receive timeout set at accept bounds the wait
       } while (n < 0 && errno == EINTR);
-      if (n <= 0) {
-        in_.clear();
-        return n;
-      }
-      in_.resize(static_cast<size_t>(n));
+      if (n <= 0) return n;
+      in_len_ = static_cast<size_t>(n);
     }
-    const size_t n = std::min(size, in_.size() - in_pos_);
-    std::memcpy(ptr, in_.data() + in_pos_, n);
+    const size_t n = std::min(size, in_len_ - in_pos_);
+    std::memcpy(ptr, in_ + in_pos_, n);
     in_pos_ += n;
     return static_cast<ssize_t>(n);
   }
@@ -139,7 +135,7 @@ class ConnectionStream final : public httplib::Stream {
   // read() says so), `timeout_ms` passes or `stop()` turns true. True when readable.
   template <typename Stop>
   bool AwaitRequest(int timeout_ms, Stop stop) {
-    if (in_pos_ < in_.size()) return true;
+    if (in_pos_ < in_len_) return true;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (!stop()) {
       const auto left =
@@ -155,8 +151,9 @@ class ConnectionStream final : public httplib::Stream {
 
  private:
   int sock_;
-  std::string in_;
+  char in_[CPPHTTPLIB_RECV_BUFSIZ];
   size_t in_pos_ = 0;
+  size_t in_len_ = 0;
   std::string out_;
   bool ok_ = true;
   mutable Endpoint peer_{true};

@@ -507,13 +507,14 @@ const StreamEngine::Input& StreamEngine::InputOf(RdKafka::Message& msg) {
 
 std::unique_ptr<RdKafka::Message> StreamEngine::NextMessage(int timeout_ms) {
   std::unique_ptr<RdKafka::Message> msg;
-  if (ahead_.empty() && timeout_ms > 0) {
-    const auto t0 = std::chrono::steady_clock::now();
+  if (ahead_.empty()) {
+    // A poll that may block: the time it takes is time the loop waits for input.
+    const auto t0 = timeout_ms > 0 ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     msg.reset(consumer_->consume(timeout_ms));
-    metrics_.loop_wait_input_seconds.Increment(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  } else if (ahead_.empty()) {
-    msg.reset(consumer_->consume(0));
+    if (timeout_ms > 0) {
+      metrics_.loop_wait_input_seconds.Increment(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
   } else {
     msg = std::move(ahead_.front().msg);
     ahead_.pop_front();
