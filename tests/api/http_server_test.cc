@@ -1,4 +1,5 @@
-// The engine's HTTP server settings, on a real server over loopback.
+// The engine's HTTP server (its settings and its own connection loop), on a real server
+// over loopback.
 #include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
