@@ -366,16 +366,20 @@ class EngineProcess {
   std::string log_;
 };
 
-double MetricSum(httplib::Client& c, const std::string& family, const std::vector<std::string>& needles = {}) {
+double MetricSum(httplib::Client& c, const std::string& family) {
   auto r = c.Get("/metrics");
   if (!r || r->status != 200) return -1;
-  return obs::SumOfFamily(r->body, family, needles);
+  return obs::SumOfFamily(r->body, family);
 }
 
-// Seconds the engine loop has waited for input records and for commits (its metric).
+// Seconds the engine loop has waited for input records and for commits (its metric),
+// from one scrape.
 std::pair<double, double> LoopWaits(httplib::Client& c) {
-  return {MetricSum(c, "creditwatch_loop_wait_seconds_total", {"for=\"input\""}),
-          MetricSum(c, "creditwatch_loop_wait_seconds_total", {"for=\"commit\""})};
+  auto r = c.Get("/metrics");
+  if (!r || r->status != 200) return {-1, -1};
+  constexpr const char* kFamily = "creditwatch_loop_wait_seconds_total";
+  return {obs::SumOfFamily(r->body, kFamily, {"for=\"input\""}),
+          obs::SumOfFamily(r->body, kFamily, {"for=\"commit\""})};
 }
 
 // The output topics of an engine run that must not add to the history of the ones the

@@ -65,6 +65,11 @@ int IndexOfInvoice(const v1::CustomerState& s, std::string_view id) {
   return -1;
 }
 
+// What a payment's reversal left to be paid again: its entry in payment_unrepaid.
+int64_t UnrepaidAmount(const v1::PaymentRecord& r) {
+  return r.reversed() ? std::max<int64_t>(r.amount() - r.repaid(), 0) : 0;
+}
+
 // The payment in the history with this id (its StableHash `id_hash`), or -1.
 int IndexOfPayment(const v1::CustomerState& s, std::string_view id, uint64_t id_hash) {
   const auto& hashes = s.payment_id_hashes();
@@ -255,7 +260,7 @@ FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::
   if (rec->reversed()) return Duplicate();
   rec->set_reversed(true);
   rec->set_reversed_ms(e.event_time_ms());
-  s.set_payment_unrepaid(index, std::max<int64_t>(rec->amount() - rec->repaid(), 0));
+  s.set_payment_unrepaid(index, UnrepaidAmount(*rec));
   int64_t reopened = 0;
   for (const auto& a : rec->allocations()) {
     const int idx = IndexOfInvoice(s, a.invoice_id());
@@ -465,7 +470,7 @@ void UpgradeState(v1::CustomerState& s) {
     for (const auto& r : s.payments()) {
       s.add_payment_id_hashes(StableHash(r.payment_id()));
       s.add_payment_received_ms(r.received_ms());
-      s.add_payment_unrepaid(r.reversed() ? std::max<int64_t>(r.amount() - r.repaid(), 0) : 0);
+      s.add_payment_unrepaid(UnrepaidAmount(r));
     }
   }
 }

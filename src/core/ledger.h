@@ -43,7 +43,8 @@ int64_t RecomputeExposure(const v1::CustomerState& s);
 uint64_t StableHash(std::string_view s);
 
 // Brings a state written by an earlier version to the current layout (payment
-// observations into their packed arrays). Idempotent and cheap when there is nothing to do:
+// observations into their packed arrays; the payments' packed index built from the
+// payments when missing or out of step). Idempotent and cheap when there is nothing to do:
 // CreditEngine runs it at the start of every step.
 void UpgradeState(v1::CustomerState& s);
 
