@@ -22,7 +22,6 @@
 namespace creditwatch::core {
 namespace {
 
-constexpr int kRecentEventIds = 32;
 constexpr int64_t kUnboundedUtilizationBp = 1'000'000;  // exposure against a zero limit
 
 bool SeenRecently(const v1::CustomerState& s, uint64_t h) {
@@ -499,6 +498,16 @@ void PrefetchState(const v1::CustomerState& s) {
 bool MayRedeliverForgotten(const v1::CustomerState& state, const v1::Envelope& e) {
   const int64_t floor = state.has_dedup_floor_ms() ? state.dedup_floor_ms() : state.last_event_ms();
   return e.event_time_ms() <= floor && !SeenRecently(state, StableHash(e.event_id()));
+}
+
+void AppendLatestEventIds(const v1::CustomerState& state, int n, std::vector<uint64_t>& out) {
+  const auto& ring = state.recent_event_ids();
+  const int size = ring.size();
+  n = std::min(n, size);
+  // Not full, the ring holds the ids in order and the next position is its size; full,
+  // the next position holds the oldest.
+  const int next = static_cast<int>(state.recent_event_pos() % kRecentEventIds);
+  for (int k = 0; k < n; ++k) out.push_back(ring.Get(((next - n + k) % size + size) % size));
 }
 
 StepResult CreditEngine::Apply(v1::CustomerState& s, const v1::Envelope& e, int64_t now_ms, StepOutputs& out) const {

@@ -83,4 +83,12 @@ void PrefetchState(const v1::CustomerState& state);
 // reports one in the ring as a duplicate.
 bool MayRedeliverForgotten(const v1::CustomerState& state, const v1::Envelope& e);
 
+// How many of a customer's latest applied event ids its state holds (the ring).
+inline constexpr int kRecentEventIds = 32;
+
+// Appends the ids (StableHash) of the customer's latest `n` applied events to `out`,
+// oldest first: of those the ring holds, so at most kRecentEventIds. A caller that keeps
+// the ids longer (the engine's archive) takes them from here before the ring forgets them.
+void AppendLatestEventIds(const v1::CustomerState& state, int n, std::vector<uint64_t>& out);
+
 }  // namespace creditwatch::core

@@ -15,11 +15,26 @@
 #include <limits>
 #include <thread>
 
+#include "core/ledger.h"
+
 namespace creditwatch::store {
 namespace {
 
-enum Cf : size_t { kCfDefault = 0, kCfCustomers, kCfTimers, kCfDedup, kCfPositions, kCfOutbox, kCfSteps, kCfCount };
-constexpr const char* kCfNames[] = {"default", "customers", "timers", "dedup", "positions", "outbox", "steps"};
+// "dedup" holds one key per event id, as versions before the event-id archive wrote them:
+// read until they expire, no longer written.
+enum Cf : size_t {
+  kCfDefault = 0,
+  kCfCustomers,
+  kCfTimers,
+  kCfDedup,
+  kCfPositions,
+  kCfOutbox,
+  kCfSteps,
+  kCfEventIds,
+  kCfCount
+};
+constexpr const char* kCfNames[] = {"default",   "customers", "timers", "dedup",
+                                    "positions", "outbox",    "steps",  "event_ids"};
 
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -54,9 +69,7 @@ std::string PositionKey(std::string_view topic, int32_t partition) {
   AppendBE32(k, static_cast<uint32_t>(partition));
   return k;
 }
-// Event ids are keyed behind their event time: a re-sent event carries the same time, so
-// the point lookup still finds it, and keys arrive almost in order, so the memtable
-// appends, flushes need no sort and SST files hardly overlap.
+// The key of an event id in "dedup" (no longer written): its event time, then the id.
 void AppendEventIdKey(std::string& k, std::string_view event_id, int64_t event_time_ms) {
   AppendBE64(k, static_cast<uint64_t>(std::max<int64_t>(event_time_ms, 0)));
   k.append(event_id);
@@ -76,6 +89,17 @@ void AppendStepKey(std::string& k, std::string_view customer, uint32_t seq) {
   k.append(customer);
   AppendBE32(k, seq);
 }
+// A customer's archived event ids: the id's length and the id (prefix-free, like a step
+// key), the latest event time among them, then the checkpoint's step number. Every id in
+// a record has an event time at or before the record's, so a look-up for an event seeks
+// from that event's time.
+void AppendEventIdsKey(std::string& k, std::string_view customer, int64_t latest_event_ms, uint32_t seq) {
+  AppendBE32(k, static_cast<uint32_t>(customer.size()));
+  k.append(customer);
+  AppendBE64(k, static_cast<uint64_t>(std::max<int64_t>(latest_event_ms, 0)));
+  AppendBE32(k, seq);
+}
+constexpr size_t kEventIdsKeySuffix = 12;  // the event time and step number
 std::string OutboxKey(uint64_t seq) {
   std::string k;
   AppendBE64(k, seq);
@@ -111,17 +135,28 @@ class StepPrefix : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 4; }
 };
 
+// An event-id archive key's customer: the blooms answer "no archive" per customer.
+class EventIdsPrefix : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "creditwatch.EventIdsPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return {key.data(), key.size() - kEventIdsKeySuffix};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= kEventIdsKeySuffix; }
+};
+
 Status ToStatus(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
   return Status::Error(fmt::format("{}: {}", what, s.ToString()));
 }
 
-// Drops remembered event ids older than the retention (value = wall ms when stored).
+// Drops remembered event ids older than the retention (the value starts with the wall ms
+// when they were stored).
 class DedupExpiry : public rocksdb::CompactionFilter {
  public:
   explicit DedupExpiry(int64_t retention_ms) : retention_ms_(retention_ms) {}
   bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
-    if (value.size() != 8) return true;
+    if (value.size() < 8) return true;
     return static_cast<int64_t>(ReadBE(value.data(), 8)) < WallMs() - retention_ms_;
   }
   const char* Name() const override { return "creditwatch.DedupExpiry"; }
@@ -201,29 +236,16 @@ void StoreBatch::PutTimer(int32_t partition, int64_t fire_ms, std::string_view c
 void StoreBatch::DeleteTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id) {
   wb_->Delete(store_.cfs_[kCfTimers], TimerKey(partition, fire_ms, customer_id)).PermitUncheckedError();
 }
-void StoreBatch::PutEventId(std::string_view event_id, int64_t event_time_ms, int64_t now_ms) {
-  event_ids_.push_back({static_cast<uint64_t>(std::max<int64_t>(event_time_ms, 0)), now_ms,
-                        static_cast<uint32_t>(event_id_bytes_.size()), static_cast<uint32_t>(event_id.size())});
-  event_id_bytes_.append(event_id);
-}
-void StoreBatch::WriteEventIds() {
-  const std::string_view bytes = event_id_bytes_;
-  // The order of EventIdKey: big-endian event time, then the id's bytes.
-  std::sort(event_ids_.begin(), event_ids_.end(), [bytes](const PendingEventId& a, const PendingEventId& b) {
-    if (a.event_time_ms != b.event_time_ms) return a.event_time_ms < b.event_time_ms;
-    return bytes.substr(a.offset, a.size) < bytes.substr(b.offset, b.size);
-  });
-  std::string key;
-  std::string value;
-  for (const PendingEventId& e : event_ids_) {
-    key.clear();
-    AppendEventIdKey(key, bytes.substr(e.offset, e.size), static_cast<int64_t>(e.event_time_ms));
-    value.clear();
-    AppendBE64(value, static_cast<uint64_t>(e.now_ms));
-    wb_->Put(store_.cfs_[kCfDedup], key, value).PermitUncheckedError();
-  }
-  event_ids_.clear();
-  event_id_bytes_.clear();
+void StoreBatch::PutEventIds(std::string_view customer_id, uint32_t seq, int64_t latest_event_ms,
+                             std::span<const uint64_t> id_hashes, int64_t now_ms) {
+  if (id_hashes.empty()) return;
+  scratch_.clear();
+  AppendEventIdsKey(scratch_, customer_id, latest_event_ms, seq);
+  std::string& value = event_ids_value_;
+  value.clear();
+  AppendBE64(value, static_cast<uint64_t>(now_ms));
+  for (uint64_t h : id_hashes) AppendBE64(value, h);
+  wb_->Put(store_.cfs_[kCfEventIds], scratch_, value).PermitUncheckedError();
 }
 void StoreBatch::PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos) {
   wb_->Put(store_.cfs_[kCfPositions], PositionKey(topic, partition), pos.SerializeAsString()).PermitUncheckedError();
@@ -266,7 +288,7 @@ void StoreBatch::PutCounter(std::string_view name, int64_t value) {
   wb_->Put(store_.cfs_[kCfDefault], std::string("counter/").append(name), v).PermitUncheckedError();
 }
 size_t StoreBatch::Count() const {
-  return static_cast<size_t>(wb_->Count()) + event_ids_.size() + deferred_.size() +
+  return static_cast<size_t>(wb_->Count()) + deferred_.size() +
          (deferred_outbox_ != nullptr ? deferred_outbox_->size() : 0) +
          (deferred_steps_ != nullptr ? deferred_steps_->size() : 0);
 }
@@ -281,8 +303,6 @@ void StoreBatch::Clear() {
   deferred_outbox_ = nullptr;
   deferred_steps_ = nullptr;
   wb_->Clear();
-  event_ids_.clear();
-  event_id_bytes_.clear();
 }
 
 Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStore>* out) {
@@ -311,7 +331,8 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
   if (dedup_filter == nullptr) dedup_filter = new DedupExpiry(options.dedup_retention_ms);
   for (size_t i = 0; i < kCfCount; ++i) {
     rocksdb::ColumnFamilyOptions cf = cf_base;
-    if (i == kCfDedup) cf.compaction_filter = dedup_filter;
+    if (i == kCfDedup || i == kCfEventIds) cf.compaction_filter = dedup_filter;
+    if (i == kCfEventIds) cf.prefix_extractor = std::make_shared<EventIdsPrefix>();
     if (i == kCfOutbox || i == kCfTimers) cf.compression = rocksdb::kNoCompression;
     // Outbox keys only grow: with an insert hint the memtable appends instead of searching.
     if (i == kCfSteps) {
@@ -323,15 +344,14 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
       // that search short (committing thread 15.9 -> 12.5-13.1 CPU-us/event at 15k/s).
       cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 18));
     }
-    if (i == kCfDedup || i == kCfCustomers) {
-      // Most event-id lookups miss: a memtable bloom filter answers them without a search.
+    if (i == kCfDedup || i == kCfCustomers || i == kCfEventIds) {
+      // Most look-ups miss: a memtable bloom filter answers them without a search.
       cf.memtable_whole_key_filtering = true;
       cf.memtable_prefix_bloom_size_ratio = 0.05;
     }
     if (i == kCfOutbox) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OutboxHint>();
     // Customers and timers are written in key order per batch (timers per partition).
-    // Event ids are keyed behind their event time: each insert lands near the previous one.
-    if (i == kCfCustomers || i == kCfDedup) {
+    if (i == kCfCustomers) {
       cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OneHint>();
     }
     if (i == kCfTimers) cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
@@ -374,7 +394,6 @@ CreditStore::~CreditStore() {
 Status CreditStore::Commit(StoreBatch& batch) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
-  batch.WriteEventIds();
   batch.WriteDeferredStates();
   batch.WriteDeferredOutbox();
   batch.WriteDeferredSteps();
@@ -441,15 +460,35 @@ Status CreditStore::GetSteps(std::string_view customer_id, uint32_t from_seq, st
   return ReadSteps(db_.get(), cfs_[kCfSteps], nullptr, customer_id, from_seq, out);
 }
 
-Status CreditStore::SeenEvent(std::string_view event_id, int64_t event_time_ms, bool* seen) const {
+Status CreditStore::SeenEvent(std::string_view customer_id, std::string_view event_id, int64_t event_time_ms,
+                              bool* seen) const {
+  *seen = false;
+  const int64_t oldest_ms = WallMs() - options_.dedup_retention_ms;
+  const uint64_t hash = core::StableHash(event_id);
+  std::string start;
+  AppendEventIdsKey(start, customer_id, event_time_ms, 0);
+  rocksdb::ReadOptions ro;
+  ro.prefix_same_as_start = true;  // this customer's records only
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfEventIds]));
+  for (it->Seek(start); it->Valid() && !*seen; it->Next()) {
+    const rocksdb::Slice v = it->value();
+    if (it->key().size() != customer_id.size() + 4 + kEventIdsKeySuffix || v.size() < 8) continue;
+    if (static_cast<int64_t>(ReadBE(v.data(), 8)) < oldest_ms) continue;
+    for (size_t at = 8; at + 8 <= v.size(); at += 8) {
+      if (ReadBE(v.data() + at, 8) == hash) {
+        *seen = true;
+        break;
+      }
+    }
+  }
+  if (!it->status().ok()) return ToStatus(it->status(), "reading archived event ids");
+  if (*seen) return Status::Ok();
+  // Ids remembered one key each, before the archive: read until they expire.
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kCfDedup], EventIdKey(event_id, event_time_ms), &value);
-  if (s.IsNotFound()) {
-    *seen = false;
-    return Status::Ok();
-  }
+  if (s.IsNotFound()) return Status::Ok();
   if (!s.ok()) return ToStatus(s, "reading an event id");
-  *seen = value.size() == 8 && static_cast<int64_t>(ReadBE(value.data(), 8)) >= WallMs() - options_.dedup_retention_ms;
+  *seen = value.size() == 8 && static_cast<int64_t>(ReadBE(value.data(), 8)) >= oldest_ms;
   return Status::Ok();
 }
 

@@ -1,5 +1,5 @@
 // CreditStore: the engine's durable state in RocksDB, one column family per kind of
-// record (customer state checkpoints, the steps logged since, deadline index, remembered
+// record (customer state checkpoints, the steps logged since, deadline index, archived
 // event ids, input positions, outbox) and one bounded block cache shared by all. A poll
 // batch is written with one atomic StoreBatch. Thread-safe: RocksDB serializes writers;
 // the engine loop is the only writer of customer states and positions.
@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,8 +120,12 @@ class StoreBatch {
   void PutStepsDeferred(const StepWrites* writes) { deferred_steps_ = writes; }
   void PutTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
   void DeleteTimer(int32_t partition, int64_t fire_ms, std::string_view customer_id);
-  // Remembers an applied event id (with its event time: see SeenEvent) at wall time now_ms.
-  void PutEventId(std::string_view event_id, int64_t event_time_ms, int64_t now_ms);
+  // Archives ids of a customer's applied events (their core::StableHash) as one record,
+  // at wall time now_ms: they are kept for the retention from then. `latest_event_ms` is
+  // not earlier than any of their event times; `seq` (the customer's step number) tells
+  // the customer's records apart. Nothing when `id_hashes` is empty.
+  void PutEventIds(std::string_view customer_id, uint32_t seq, int64_t latest_event_ms,
+                   std::span<const uint64_t> id_hashes, int64_t now_ms);
   void PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos);
   void PutOutbox(uint64_t seq, const v1::OutboxRecord& record);
   // Outbox records serialized at commit (on the committing thread). `records` must stay
@@ -138,8 +143,6 @@ class StoreBatch {
 
  private:
   friend class CreditStore;
-  // Writes the remembered event ids in key order (on the committing thread).
-  void WriteEventIds();
   // Serializes (or collects) the deferred states and writes them, in the order given.
   void WriteDeferredStates();
   void WriteDeferredOutbox();
@@ -148,18 +151,7 @@ class StoreBatch {
   const CreditStore& store_;
   std::unique_ptr<rocksdb::WriteBatch> wb_;
   std::string scratch_;
-  // Event ids held until commit: a batch's events come partition by partition, so their
-  // keys jump back and forth in time, and each jump costs the memtable a search from the
-  // top. Sorted, each key lands next to the previous one. The ids sit in one buffer and
-  // sort by event time first, so the sort rarely compares id bytes.
-  struct PendingEventId {
-    uint64_t event_time_ms;
-    int64_t now_ms;
-    uint32_t offset;  // into event_id_bytes_
-    uint32_t size;
-  };
-  std::vector<PendingEventId> event_ids_;
-  std::string event_id_bytes_;
+  std::string event_ids_value_;
   std::deque<DeferredState> deferred_;  // stable addresses: handoffs point at them
   const OutboxList* deferred_outbox_ = nullptr;
   const StepWrites* deferred_steps_ = nullptr;
@@ -182,10 +174,11 @@ class CreditStore {
                      std::vector<std::string>* steps = nullptr) const;
   // The customer's logged steps numbered from_seq on, in order. Fails on a gap.
   Status GetSteps(std::string_view customer_id, uint32_t from_seq, std::vector<std::string>* out) const;
-  // True when the event id was remembered (within the retention) with this event time.
-  // A re-sent event carries its original event time; an id re-used with another time is
-  // not found here (the core's per-customer ring of recent ids still catches it).
-  Status SeenEvent(std::string_view event_id, int64_t event_time_ms, bool* seen) const;
+  // True when an event of this customer with this id (its StableHash) was archived within
+  // the retention in a record not older than event_time_ms: a re-sent event carries its
+  // original event time. Reads the archive records from that time on, then the per-id
+  // keys older versions wrote.
+  Status SeenEvent(std::string_view customer_id, std::string_view event_id, int64_t event_time_ms, bool* seen) const;
   Status GetPosition(std::string_view topic, int32_t partition, v1::PartitionPosition* pos, bool* found) const;
   // Timers of `partition` due at or before `now_ms`, earliest first, at most `limit`.
   Status DueTimers(int32_t partition, int64_t now_ms, size_t limit, std::vector<DueTimer>* out) const;

@@ -295,6 +295,9 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
       if (st.ok() && !loaded_steps_.empty()) {
         st = store::ReplaySteps(engine_, customer_id, loaded_steps_, c.state, &indexed_wake);
         metrics_.state_steps_replayed.Increment(static_cast<double>(loaded_steps_.size()));
+        // The ids of the events replayed were not archived (the checkpoint archives them):
+        // counting the ticks among them too archives a few ids twice, never one too few.
+        c.unarchived = static_cast<uint8_t>(std::min<size_t>(loaded_steps_.size(), core::kRecentEventIds));
       }
       c.logged_seq = c.state.step_seq();
     }
@@ -321,6 +324,13 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
   node->value.touched = batch_no_;
   *out = &node->value;
   return Status::Ok();
+}
+
+void StreamEngine::ArchiveEventIds(Cached& c, int64_t now_ms) {
+  archive_ids_.clear();
+  core::AppendLatestEventIds(c.state, c.unarchived, archive_ids_);
+  batch_->PutEventIds(*c.id, c.state.step_seq(), c.state.last_event_ms(), archive_ids_, now_ms);
+  c.unarchived = 0;
 }
 
 void StreamEngine::MarkDirty(Cached& c) {
@@ -606,7 +616,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   if (!e.event_id().empty() && core::MayRedeliverForgotten(c->state, e)) {
     bool seen = batch_event_ids_.Contains(e.event_id()) || inflight_event_ids_.Contains(e.event_id());
     if (!seen) {
-      if (Status st = store_.SeenEvent(e.event_id(), e.event_time_ms(), &seen); !st.ok()) return st;
+      if (Status st = store_.SeenEvent(e.customer_id(), e.event_id(), e.event_time_ms(), &seen); !st.ok()) return st;
     }
     if (seen) {
       metrics_.duplicates.Increment();
@@ -629,7 +639,9 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
                  r.unknown_allocations);
   }
   batch_event_ids_.Add(e.event_id());
-  batch_->PutEventId(e.event_id(), e.event_time_ms(), wall);
+  // Ids are archived a customer's checkpoint at a time (WriteDirty), or when the ring of
+  // recent ids would otherwise forget one not archived yet.
+  if (++c->unarchived == core::kRecentEventIds) ArchiveEventIds(*c, wall);
   metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
   Emit(out_, was_hold, c->state, e.event_time_ms());
   Reschedule(*c, r.next_wake_ms);
@@ -662,12 +674,14 @@ void StreamEngine::WriteDirty() {
     core::PrefetchBytes(from, static_cast<size_t>(reinterpret_cast<const char*>(c + 1) - from));
   };
   for (size_t k = 0; k < std::min(kAhead, dirty_.size()); ++k) prefetch(dirty_[k].c);
+  const int64_t wall = wall_ms_();
   for (size_t k = 0; k < dirty_.size(); ++k) {
     if (k + kAhead < dirty_.size()) prefetch(dirty_[k + kAhead].c);
     Cached* c = dirty_[k].c;
     const uint32_t seq = c->state.step_seq();
     if (!c->stored || seq - c->checkpoint_seq >= options_.checkpoint_steps) {
       batch_->PutCustomerDeferred(*c->id, c->state, c->handoff);
+      if (c->unarchived > 0) ArchiveEventIds(*c, wall);
       inflight_dirty_.push_back(c);
       for (uint32_t s = c->checkpoint_seq; s < c->logged_seq; ++s) step_writes_.push_back({*c->id, s, false, {}});
       c->checkpoint_seq = seq;

@@ -83,6 +83,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
     uint32_t logged_seq = 0;
     int32_t first_step = -1;
     int32_t last_step = -1;
+    // Applied events whose ids are not archived yet (the latest ones in the state's ring).
+    uint8_t unarchived = 0;
     // Settled before the state changes: the batch in flight may not have its bytes yet.
     store::StateHandoff handoff;
   };
@@ -116,6 +118,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
   Status Load(const std::string& customer_id, int32_t partition, Cached** out);
   void Reschedule(Cached& c, int64_t next_wake_ms);
   void MarkDirty(Cached& c);
+  // Writes the ids of c's unarchived events to the batch, from its ring of recent ids.
+  void ArchiveEventIds(Cached& c, int64_t now_ms);
   // Logs the step just applied to `c`: its encoding is step_bytes_ from `step_start` on.
   void LogStep(Cached& c, size_t step_start);
   void WriteDirty();
@@ -192,6 +196,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   store::StoreBatch::StepWrites step_writes_;
   store::StoreBatch::StepWrites inflight_step_writes_;
   std::vector<std::string> loaded_steps_;  // scratch for Load
+  std::vector<uint64_t> archive_ids_;      // scratch for ArchiveEventIds
   std::map<TopicPartitionKey, Cursor> cursors_;
   std::map<std::string, InputTopic> input_topics_;  // nodes stay put
   Input input_;                                     // reset when the assignment changes

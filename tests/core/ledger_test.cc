@@ -179,6 +179,39 @@ TEST_CASE("the state tells which events may re-deliver an id it no longer holds"
   CHECK_FALSE(MayRedeliverForgotten(fresh.state, other.Limit(kT0, 50)));
 }
 
+TEST_CASE("the latest applied event ids come from the ring oldest first, before and after it comes round",
+          "[unit][core][ledger]") {
+  using creditwatch::core::AppendLatestEventIds;
+  using creditwatch::core::StableHash;
+  Harness h;
+  Events ev("C-1");
+  std::vector<uint64_t> ids;
+  AppendLatestEventIds(h.state, 5, ids);
+  CHECK(ids.empty());  // nothing applied
+  std::vector<uint64_t> applied;
+  auto apply = [&](const creditwatch::v1::Envelope& e) {
+    REQUIRE(h.Apply(e).kind == StepKind::kApplied);
+    applied.push_back(StableHash(e.event_id()));
+  };
+  apply(ev.Customer(kT0, 1'000'000));
+  for (int i = 1; i <= 9; ++i) apply(ev.Order(kT0 + i * 1000, "O-" + std::to_string(i), 10));
+  // A rejected event is not among them.
+  REQUIRE(h.Apply(ev.Order(kT0 + 9500, "O-BAD", -5)).kind == StepKind::kRejected);
+  AppendLatestEventIds(h.state, 3, ids);
+  CHECK(ids == std::vector<uint64_t>(applied.end() - 3, applied.end()));
+  ids.clear();
+  AppendLatestEventIds(h.state, 50, ids);  // more than were applied: all of them
+  CHECK(ids == applied);
+  // 33 more: the ring came round, and holds the latest 32.
+  for (int i = 10; i <= 42; ++i) apply(ev.Order(kT0 + i * 1000, "O-" + std::to_string(i), 10));
+  for (int n : {1, 7, 31, 32, 40}) {
+    ids.clear();
+    AppendLatestEventIds(h.state, n, ids);
+    const auto from = applied.end() - std::min(n, creditwatch::core::kRecentEventIds);
+    CHECK(ids == std::vector<uint64_t>(from, applied.end()));
+  }
+}
+
 TEST_CASE("an invoice's disputed amount follows its open disputes through payments, reversals and resolutions",
           "[unit][core][ledger]") {
   Harness h;

@@ -417,6 +417,61 @@ TEST_CASE("e2e: an event re-delivered after it left the customer's recent ids ch
   REQUIRE(engine.Kill(SIGTERM) == 0);
 }
 
+TEST_CASE("e2e: an event logged after the checkpoint, re-delivered after a restart and 41 more events, changes nothing",
+          "[e2e][pipeline]") {
+  // The engine archives a customer's event ids with its checkpoints. The lowered limit is
+  // a step logged after the checkpoint when the engine stops: the next engine replays it,
+  // and must archive its id too before the ring of recent ids forgets it.
+  E2eCluster cluster(1);
+  TestProducer producer(cluster.bootstrap(), kInput, 1);
+  Events ev("C-ARCHIVE");
+  const auto lowered = ev.Limit(kT0 + 1000, 5'000'000);
+  auto limit_is = [](int64_t minor) {
+    return [minor](const auto& r) {
+      return r.status == 200 && nlohmann::json::parse(r.body)["credit_limit"]["minor"] == minor;
+    };
+  };
+  {
+    Process engine({CREDITWATCH_BIN, "run", "-c", cluster.WriteConfig("engine", "event_time")},
+                   cluster.dir() / "engine1.log");
+    httplib::Client http = HttpClientOf(engine);
+    producer.Produce("C-ARCHIVE", ev.Customer(kT0, 10'000'000).SerializeAsString());
+    producer.Flush();
+    REQUIRE(PollGet(http, "/v1/customers/C-ARCHIVE", limit_is(10'000'000)));
+    producer.Produce("C-ARCHIVE", lowered.SerializeAsString());
+    producer.Flush();
+    const auto applied = PollGet(http, "/v1/customers/C-ARCHIVE", limit_is(5'000'000));
+    INFO(engine.Log());
+    REQUIRE(applied);
+    REQUIRE(engine.Kill(SIGTERM) == 0);
+  }
+  REQUIRE(OpenStore(cluster.DataDir("engine"))->CountSteps() == 1);  // the lowered limit
+  Process engine({CREDITWATCH_BIN, "run", "-c", cluster.WriteConfig("engine", "event_time")},
+                 cluster.dir() / "engine2.log");
+  httplib::Client http = HttpClientOf(engine);
+  for (int i = 1; i <= 40; ++i) {
+    producer.Produce("C-ARCHIVE", ev.Order(kT0 + 1000 + i * 1000, "O-" + std::to_string(i), 1000).SerializeAsString());
+  }
+  producer.Produce("C-ARCHIVE", ev.Limit(kT0 + 50'000, 20'000'000).SerializeAsString());
+  producer.Flush();
+  {
+    const auto raised = PollGet(http, "/v1/customers/C-ARCHIVE", limit_is(20'000'000));
+    INFO(engine.Log());
+    REQUIRE(raised);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // committed
+  producer.Produce("C-ARCHIVE", lowered.SerializeAsString());   // re-delivered
+  producer.Produce("C-ARCHIVE", ev.Order(kT0 + 60'000, "O-LAST", 1000).SerializeAsString());
+  producer.Flush();
+  const auto view = PollGet(http, "/v1/customers/C-ARCHIVE", [](const auto& r) {
+    return r.status == 200 && nlohmann::json::parse(r.body)["approved_orders"]["minor"] == 41 * 1000;
+  });
+  INFO(engine.Log());
+  REQUIRE(view);
+  CHECK(nlohmann::json::parse(view->body)["credit_limit"]["minor"] == 20'000'000);
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+}
+
 TEST_CASE("e2e: an invoice becomes overdue on the wall clock with no further events", "[e2e][pipeline]") {
   E2eCluster cluster(2);
   const std::string cfg = cluster.WriteConfig("engine", "live");

@@ -7,6 +7,9 @@
 #include <random>
 #include <thread>
 
+#include <rocksdb/db.h>
+
+#include "core/ledger.h"
 #include "store/async_committer.h"
 #include "store/credit_store.h"
 #include "store/scheduling.h"
@@ -48,7 +51,8 @@ TEST_CASE("a batch commits states, timers, positions, outbox and counters togeth
   rec.set_output_id("x");
   b.PutOutbox(7, rec);
   b.PutCounter("n", -3);
-  b.PutEventId("E-1", 5000, 1);
+  const uint64_t e1[] = {core::StableHash("E-1")};
+  b.PutEventIds("C-1", 1, 5000, e1, 1);
 
   // Nothing is visible before the commit.
   bool found = true;
@@ -68,7 +72,7 @@ TEST_CASE("a batch commits states, timers, positions, outbox and counters togeth
   CHECK(t.db->GetCounter("n") == -3);
   CHECK(t.db->NextOutboxSeq() == 8);
   bool seen = false;
-  REQUIRE(t.db->SeenEvent("E-1", 5000, &seen).ok());
+  REQUIRE(t.db->SeenEvent("C-1", "E-1", 5000, &seen).ok());
   CHECK_FALSE(seen);  // stored at wall time 1 ms: long expired
 }
 
@@ -97,71 +101,101 @@ TEST_CASE("due timers come per partition in time order and only when due", "[int
   CHECK(t.db->CountTimers() == 4);
 }
 
-TEST_CASE("event ids held for a sorted write are all committed, and dropped with the batch", "[integration][store]") {
+TEST_CASE("archived event ids are seen for their customer, from their event time on, within the retention",
+          "[integration][store]") {
   TempStore t;
   const int64_t now = WallNowMs();
   store::StoreBatch b(*t.db);
-  // Out of key order, as a batch over several partitions delivers them.
-  const std::vector<std::pair<std::string, int64_t>> ids = {
-      {"E-9", now - 1000}, {"E-1", now - 9000}, {"E-5", now - 1000}, {"E-3", now - 5000}, {"E-7", now - 9000}};
-  for (const auto& [id, at] : ids) b.PutEventId(id, at, now);
-  CHECK(b.Count() == ids.size());
+  const std::vector<uint64_t> first = {core::StableHash("E-1"), core::StableHash("E-2")};
+  b.PutEventIds("C-1", 16, now - 1000, first, now);
+  // Another customer whose id extends the first one's, and a record stored long ago.
+  const std::vector<uint64_t> other = {core::StableHash("E-9")};
+  b.PutEventIds("C-10", 16, now - 1000, other, now);
+  const std::vector<uint64_t> expired = {core::StableHash("E-OLD")};
+  b.PutEventIds("C-1", 3, now - 9000, expired, now - 31ll * 86'400'000);
+  b.PutEventIds("C-1", 40, now, {}, now);  // no ids: no record
+  CHECK(b.Count() == 3);
   REQUIRE(t.db->Commit(b).ok());
-  CHECK(b.Count() == 0);
-  for (const auto& [id, at] : ids) {
-    bool seen = false;
-    REQUIRE(t.db->SeenEvent(id, at, &seen).ok());
-    CHECK(seen);
-  }
+  auto seen = [&](std::string_view customer, std::string_view id, int64_t at) {
+    bool found = false;
+    REQUIRE(t.db->SeenEvent(customer, id, at, &found).ok());
+    return found;
+  };
+  CHECK(seen("C-1", "E-1", now - 5000));
+  CHECK(seen("C-1", "E-2", now - 1000));
+  CHECK_FALSE(seen("C-1", "E-3", now - 5000));
+  CHECK_FALSE(seen("C-2", "E-1", now - 5000));  // another customer's
+  CHECK_FALSE(seen("C-1", "E-9", now - 5000));  // C-10's
+  CHECK(seen("C-10", "E-9", now - 5000));
+  // Later than every id of the record: a re-sent event carries its original time.
+  CHECK_FALSE(seen("C-1", "E-1", now - 500));
+  CHECK_FALSE(seen("C-1", "E-OLD", now - 9000));  // past the retention (30 days)
+
   // A cleared batch writes nothing at its next commit.
-  b.PutEventId("E-DROPPED", now - 1000, now);
+  const std::vector<uint64_t> dropped = {core::StableHash("E-DROPPED")};
+  b.PutEventIds("C-1", 17, now, dropped, now);
   b.Clear();
   REQUIRE(t.db->Commit(b).ok());
-  bool seen = true;
-  REQUIRE(t.db->SeenEvent("E-DROPPED", now - 1000, &seen).ok());
-  CHECK_FALSE(seen);
+  CHECK_FALSE(seen("C-1", "E-DROPPED", now));
 }
 
-TEST_CASE("remembered event ids are seen within the retention", "[integration][store]") {
-  TempStore t;
-  store::StoreBatch b(*t.db);
-  const int64_t now = WallNowMs();
-  b.PutEventId("E-1", now - 5000, now);
-  REQUIRE(t.db->Commit(b).ok());
-  bool seen = false;
-  REQUIRE(t.db->SeenEvent("E-1", now - 5000, &seen).ok());
-  CHECK(seen);
-  REQUIRE(t.db->SeenEvent("E-2", now - 5000, &seen).ok());
-  CHECK_FALSE(seen);
-  // The id with another event time is another record here.
-  REQUIRE(t.db->SeenEvent("E-1", now - 4000, &seen).ok());
-  CHECK_FALSE(seen);
-}
-
-TEST_CASE("remembered event ids are still seen after a reopen, the newest and older ones", "[integration][store]") {
+TEST_CASE("archived event ids are still seen after a reopen, from each of the customer's records",
+          "[integration][store]") {
   TempStore t;
   const int64_t now = WallNowMs();
   {
     store::StoreBatch b(*t.db);
-    b.PutEventId("E-OLD", now - 9000, now);
-    b.PutEventId("E-NEW", now - 1000, now);
+    const std::vector<uint64_t> older = {core::StableHash("E-OLD")};
+    const std::vector<uint64_t> newer = {core::StableHash("E-NEW")};
+    b.PutEventIds("C-1", 16, now - 9000, older, now);
+    b.PutEventIds("C-1", 32, now - 1000, newer, now);
     REQUIRE(t.db->Commit(b).ok());
   }
   t.db.reset();
   REQUIRE(store::CreditStore::Open(t.options, &t.db).ok());
   bool seen = false;
-  REQUIRE(t.db->SeenEvent("E-NEW", now - 1000, &seen).ok());
+  REQUIRE(t.db->SeenEvent("C-1", "E-NEW", now - 1000, &seen).ok());
   CHECK(seen);
-  REQUIRE(t.db->SeenEvent("E-OLD", now - 9000, &seen).ok());
+  REQUIRE(t.db->SeenEvent("C-1", "E-OLD", now - 9000, &seen).ok());
   CHECK(seen);
-  // Newer than anything remembered: not seen, and an id remembered later is.
-  REQUIRE(t.db->SeenEvent("E-LATER", now - 500, &seen).ok());
+  REQUIRE(t.db->SeenEvent("C-1", "E-LATER", now - 500, &seen).ok());
   CHECK_FALSE(seen);
-  store::StoreBatch b(*t.db);
-  b.PutEventId("E-LATER", now - 500, now);
-  REQUIRE(t.db->Commit(b).ok());
-  REQUIRE(t.db->SeenEvent("E-LATER", now - 500, &seen).ok());
+}
+
+TEST_CASE("event ids remembered one key each by earlier versions are still seen", "[integration][store]") {
+  TempStore t;
+  const int64_t now = WallNowMs();
+  t.db.reset();
+  {
+    // As versions before the archive wrote them: in "dedup", the event time (big-endian)
+    // then the id, valued with the wall time when stored.
+    auto be64 = [](uint64_t v) {
+      std::string s(8, '\0');
+      for (int i = 7; i >= 0; --i, v >>= 8) s[static_cast<size_t>(i)] = static_cast<char>(v & 0xFF);
+      return s;
+    };
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), t.options.data_dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), t.options.data_dir, cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const auto dedup = std::find(names.begin(), names.end(), "dedup");
+    REQUIRE(dedup != names.end());
+    REQUIRE(db->Put(rocksdb::WriteOptions(), handles[static_cast<size_t>(dedup - names.begin())],
+                    be64(static_cast<uint64_t>(now - 5000)) + "E-LEGACY", be64(static_cast<uint64_t>(now)))
+                .ok());
+    for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+    REQUIRE(db->Close().ok());
+  }
+  REQUIRE(store::CreditStore::Open(t.options, &t.db).ok());
+  bool seen = false;
+  REQUIRE(t.db->SeenEvent("C-ANY", "E-LEGACY", now - 5000, &seen).ok());
   CHECK(seen);
+  REQUIRE(t.db->SeenEvent("C-ANY", "E-OTHER", now - 5000, &seen).ok());
+  CHECK_FALSE(seen);
 }
 
 TEST_CASE("the outbox scans in sequence order and shrinks on delete", "[integration][store]") {
