@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <tuple>
 
 #include "core/alert_tracker.h"
 #include "core/enum_names.h"
+#include "core/ledger.h"
 #include "core/prefetch.h"
 #include "core/validation.h"
 #include "store/scheduling.h"
@@ -297,7 +299,9 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
         metrics_.state_steps_replayed.Increment(static_cast<double>(loaded_steps_.size()));
         // The ids of the events replayed were not archived (the checkpoint archives them):
         // counting the ticks among them too archives a few ids twice, never one too few.
+        // A full ring's worth is archived now, before the next event evicts one of them.
         c.unarchived = static_cast<uint8_t>(std::min<size_t>(loaded_steps_.size(), core::kRecentEventIds));
+        if (c.unarchived == core::kRecentEventIds) ArchiveEventIds(c, wall_ms_());
       }
       c.logged_seq = c.state.step_seq();
     }
@@ -327,9 +331,10 @@ Status StreamEngine::Load(const std::string& customer_id, int32_t partition, Cac
 }
 
 void StreamEngine::ArchiveEventIds(Cached& c, int64_t now_ms) {
-  archive_ids_.clear();
-  core::AppendLatestEventIds(c.state, c.unarchived, archive_ids_);
-  batch_->PutEventIds(*c.id, c.state.step_seq(), c.state.last_event_ms(), archive_ids_, now_ms);
+  const size_t from = batch_archived_ids_.size();
+  core::AppendLatestEventIds(c.state, c.unarchived, batch_archived_ids_);
+  batch_->PutEventIds(*c.id, c.state.step_seq(), c.state.last_event_ms(),
+                      std::span<const uint64_t>(batch_archived_ids_).subspan(from), now_ms);
   c.unarchived = 0;
 }
 
@@ -612,9 +617,16 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   // A customer's events mostly come in time order, and its state tells most re-deliveries
   // apart by itself (core::MayRedeliverForgotten): the core reports one of its latest ids
   // as a duplicate. Only the others are looked for, in the batches not yet in RocksDB,
-  // then in RocksDB (ids are remembered there with their event time).
+  // then in RocksDB (the customer's archive of ids).
   if (!e.event_id().empty() && core::MayRedeliverForgotten(c->state, e)) {
     bool seen = batch_event_ids_.Contains(e.event_id()) || inflight_event_ids_.Contains(e.event_id());
+    if (!seen) {
+      // Archived in a batch not yet in RocksDB, though applied in an earlier one. A scan:
+      // this path is rare, and the lists are a batch's archives.
+      const uint64_t h = core::StableHash(e.event_id());
+      seen = std::find(batch_archived_ids_.begin(), batch_archived_ids_.end(), h) != batch_archived_ids_.end() ||
+             std::find(inflight_archived_ids_.begin(), inflight_archived_ids_.end(), h) != inflight_archived_ids_.end();
+    }
     if (!seen) {
       if (Status st = store_.SeenEvent(e.customer_id(), e.event_id(), e.event_time_ms(), &seen); !st.ok()) return st;
     }
@@ -641,7 +653,7 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   batch_event_ids_.Add(e.event_id());
   // Ids are archived a customer's checkpoint at a time (WriteDirty), or when the ring of
   // recent ids would otherwise forget one not archived yet.
-  if (++c->unarchived == core::kRecentEventIds) ArchiveEventIds(*c, wall);
+  if (++c->unarchived >= core::kRecentEventIds) ArchiveEventIds(*c, wall);
   metrics_.last_event_time_seconds.Set(static_cast<double>(e.event_time_ms()) / 1000.0);
   Emit(out_, was_hold, c->state, e.event_time_ms());
   Reschedule(*c, r.next_wake_ms);
@@ -797,6 +809,7 @@ Status StreamEngine::CommitBatch() {
   step_writes_.clear();
   step_bytes_->clear();
   std::swap(inflight_event_ids_, batch_event_ids_);
+  inflight_archived_ids_.swap(batch_archived_ids_);  // emptied by FinishInFlight above
   inflight_views_.swap(batch_views_);
   inflight_produced_ = 0;
   committer_->Submit(inflight_batch_.get(), [this] {
@@ -866,6 +879,7 @@ Status StreamEngine::FinishInFlight() {
   }
   inflight_outbox_.clear();
   inflight_event_ids_.Clear();
+  inflight_archived_ids_.clear();
   inflight_views_.clear();
   return Status::Ok();
 }

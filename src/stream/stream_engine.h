@@ -196,7 +196,6 @@ class StreamEngine : public RdKafka::RebalanceCb {
   store::StoreBatch::StepWrites step_writes_;
   store::StoreBatch::StepWrites inflight_step_writes_;
   std::vector<std::string> loaded_steps_;  // scratch for Load
-  std::vector<uint64_t> archive_ids_;      // scratch for ArchiveEventIds
   std::map<TopicPartitionKey, Cursor> cursors_;
   std::map<std::string, InputTopic> input_topics_;  // nodes stay put
   Input input_;                                     // reset when the assignment changes
@@ -210,6 +209,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
   std::unique_ptr<store::StoreBatch> batch_;
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> batch_outbox_;
   EventIdSet batch_event_ids_;
+  // The event ids (StableHash) archived in the batch; applied in it or in an earlier one.
+  std::vector<uint64_t> batch_archived_ids_;
   struct BoardUpdate {
     std::string customer_id;
     store::BlockView view;
@@ -222,6 +223,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   // it before Wait returns, read by the loop after).
   size_t inflight_produced_ = 0;
   EventIdSet inflight_event_ids_;
+  std::vector<uint64_t> inflight_archived_ids_;
   std::vector<BoardUpdate> inflight_views_;
   std::unique_ptr<store::AsyncCommitter> committer_;  // after the batches: joined first
   BatchPacer pacer_;

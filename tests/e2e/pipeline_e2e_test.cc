@@ -417,6 +417,44 @@ TEST_CASE("e2e: an event re-delivered after it left the customer's recent ids ch
   REQUIRE(engine.Kill(SIGTERM) == 0);
 }
 
+namespace {
+// What the archive tests read: the customer's view once it shows the limit, or the
+// approved orders' total, asked for.
+auto LimitIs(int64_t minor) {
+  return [minor](const auto& r) {
+    return r.status == 200 && nlohmann::json::parse(r.body)["credit_limit"]["minor"] == minor;
+  };
+}
+auto ApprovedIs(int64_t minor) {
+  return [minor](const auto& r) {
+    return r.status == 200 && nlohmann::json::parse(r.body)["approved_orders"]["minor"] == minor;
+  };
+}
+// Raises the customer's limit to 20,000,000 at `at` and waits until that is committed.
+void RaiseLimitAndWait(TestProducer& producer, httplib::Client& http, Process& engine, Events& ev,
+                       const std::string& id, int64_t at) {
+  producer.Produce(id, ev.Limit(at, 20'000'000).SerializeAsString());
+  producer.Flush();
+  const auto raised = PollGet(http, "/v1/customers/" + id, LimitIs(20'000'000));
+  INFO(engine.Log());
+  REQUIRE(raised);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // and out of the batch in flight
+}
+// Re-delivers the lowered limit, then one more order at `at`: once that order is
+// approved (`orders` approved in all, 1,000 each), the limit must still be 20,000,000.
+void CheckLoweredLimitIgnored(TestProducer& producer, httplib::Client& http, Process& engine, Events& ev,
+                              const creditwatch::v1::Envelope& lowered, int64_t at, int orders) {
+  const std::string& id = lowered.customer_id();
+  producer.Produce(id, lowered.SerializeAsString());  // re-delivered
+  producer.Produce(id, ev.Order(at, "O-LAST", 1000).SerializeAsString());
+  producer.Flush();
+  const auto view = PollGet(http, "/v1/customers/" + id, ApprovedIs(int64_t{orders} * 1000));
+  INFO(engine.Log());
+  REQUIRE(view);
+  CHECK(nlohmann::json::parse(view->body)["credit_limit"]["minor"] == 20'000'000);
+}
+}  // namespace
+
 TEST_CASE("e2e: an event logged after the checkpoint, re-delivered after a restart and 41 more events, changes nothing",
           "[e2e][pipeline]") {
   // The engine archives a customer's event ids with its checkpoints. The lowered limit is
@@ -426,21 +464,16 @@ TEST_CASE("e2e: an event logged after the checkpoint, re-delivered after a resta
   TestProducer producer(cluster.bootstrap(), kInput, 1);
   Events ev("C-ARCHIVE");
   const auto lowered = ev.Limit(kT0 + 1000, 5'000'000);
-  auto limit_is = [](int64_t minor) {
-    return [minor](const auto& r) {
-      return r.status == 200 && nlohmann::json::parse(r.body)["credit_limit"]["minor"] == minor;
-    };
-  };
   {
     Process engine({CREDITWATCH_BIN, "run", "-c", cluster.WriteConfig("engine", "event_time")},
                    cluster.dir() / "engine1.log");
     httplib::Client http = HttpClientOf(engine);
     producer.Produce("C-ARCHIVE", ev.Customer(kT0, 10'000'000).SerializeAsString());
     producer.Flush();
-    REQUIRE(PollGet(http, "/v1/customers/C-ARCHIVE", limit_is(10'000'000)));
+    REQUIRE(PollGet(http, "/v1/customers/C-ARCHIVE", LimitIs(10'000'000)));
     producer.Produce("C-ARCHIVE", lowered.SerializeAsString());
     producer.Flush();
-    const auto applied = PollGet(http, "/v1/customers/C-ARCHIVE", limit_is(5'000'000));
+    const auto applied = PollGet(http, "/v1/customers/C-ARCHIVE", LimitIs(5'000'000));
     INFO(engine.Log());
     REQUIRE(applied);
     REQUIRE(engine.Kill(SIGTERM) == 0);
@@ -452,23 +485,77 @@ TEST_CASE("e2e: an event logged after the checkpoint, re-delivered after a resta
   for (int i = 1; i <= 40; ++i) {
     producer.Produce("C-ARCHIVE", ev.Order(kT0 + 1000 + i * 1000, "O-" + std::to_string(i), 1000).SerializeAsString());
   }
-  producer.Produce("C-ARCHIVE", ev.Limit(kT0 + 50'000, 20'000'000).SerializeAsString());
+  RaiseLimitAndWait(producer, http, engine, ev, "C-ARCHIVE", kT0 + 50'000);
+  CheckLoweredLimitIgnored(producer, http, engine, ev, lowered, kT0 + 60'000, 41);
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+}
+
+TEST_CASE("e2e: an event re-delivered in the batch that archives its id changes nothing", "[e2e][pipeline]") {
+  // The lowered limit is applied in one batch and archived in a later one, with 32 more
+  // events that push it out of the ring; re-delivered in that batch, before RocksDB has
+  // it, only the batch's own list of archived ids tells.
+  E2eCluster cluster(1);
+  TestProducer producer(cluster.bootstrap(), kInput, 1);
+  Process engine({CREDITWATCH_BIN, "run", "-c", cluster.WriteConfig("engine", "event_time")},
+                 cluster.dir() / "engine.log");
+  httplib::Client http = HttpClientOf(engine);
+  Events ev("C-BURST");
+  producer.Produce("C-BURST", ev.Customer(kT0, 10'000'000).SerializeAsString());
   producer.Flush();
-  {
-    const auto raised = PollGet(http, "/v1/customers/C-ARCHIVE", limit_is(20'000'000));
-    INFO(engine.Log());
-    REQUIRE(raised);
+  REQUIRE(PollGet(http, "/v1/customers/C-BURST", LimitIs(10'000'000)));
+  const auto lowered = ev.Limit(kT0 + 1000, 5'000'000);
+  producer.Produce("C-BURST", lowered.SerializeAsString());
+  producer.Produce("C-BURST", ev.Order(kT0 + 1500, "O-0", 1000).SerializeAsString());
+  producer.Flush();
+  REQUIRE(PollGet(http, "/v1/customers/C-BURST", ApprovedIs(1000)));
+  // The order's decision is acknowledged and its outbox entry deleted by a later batch:
+  // the batch of the lowered limit is no longer the one in flight.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  for (int i = 1; i <= 31; ++i) {
+    producer.Produce("C-BURST", ev.Order(kT0 + 2000 + i * 1000, "O-" + std::to_string(i), 1000).SerializeAsString());
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // committed
-  producer.Produce("C-ARCHIVE", lowered.SerializeAsString());   // re-delivered
-  producer.Produce("C-ARCHIVE", ev.Order(kT0 + 60'000, "O-LAST", 1000).SerializeAsString());
-  producer.Flush();
-  const auto view = PollGet(http, "/v1/customers/C-ARCHIVE", [](const auto& r) {
-    return r.status == 200 && nlohmann::json::parse(r.body)["approved_orders"]["minor"] == 41 * 1000;
-  });
-  INFO(engine.Log());
-  REQUIRE(view);
-  CHECK(nlohmann::json::parse(view->body)["credit_limit"]["minor"] == 20'000'000);
+  producer.Produce("C-BURST", ev.Limit(kT0 + 50'000, 20'000'000).SerializeAsString());
+  CheckLoweredLimitIgnored(producer, http, engine, ev, lowered, kT0 + 60'000, 33);
+  REQUIRE(engine.Kill(SIGTERM) == 0);
+}
+
+TEST_CASE("e2e: with more logged steps than the ring holds, a restart archives their ids before it forgets one",
+          "[e2e][pipeline]") {
+  // checkpoint_steps 100: 38 steps are logged after the checkpoint when the engine stops,
+  // the lowered limit among the last 6 not archived. The next engine replays all 38.
+  E2eCluster cluster(1);
+  TestProducer producer(cluster.bootstrap(), kInput, 1);
+  const std::string cfg = cluster.WriteConfig("engine", "event_time", "  checkpoint_steps: 100\n");
+  Events ev("C-LONG");
+  const auto lowered = ev.Limit(kT0 + 40'000, 5'000'000);
+  {
+    Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine1.log");
+    httplib::Client http = HttpClientOf(engine);
+    producer.Produce("C-LONG", ev.Customer(kT0, 10'000'000).SerializeAsString());
+    producer.Flush();
+    REQUIRE(PollGet(http, "/v1/customers/C-LONG", LimitIs(10'000'000)));
+    for (int i = 1; i <= 32; ++i) {
+      producer.Produce("C-LONG", ev.Order(kT0 + i * 1000, "O-" + std::to_string(i), 1000).SerializeAsString());
+    }
+    producer.Produce("C-LONG", lowered.SerializeAsString());
+    for (int i = 33; i <= 37; ++i) {
+      producer.Produce("C-LONG", ev.Order(kT0 + 10'000 + i * 1000, "O-" + std::to_string(i), 1000).SerializeAsString());
+    }
+    producer.Flush();
+    const auto applied = PollGet(http, "/v1/customers/C-LONG", ApprovedIs(37 * 1000));
+    INFO(engine.Log());
+    REQUIRE(applied);
+    REQUIRE(nlohmann::json::parse(applied->body)["credit_limit"]["minor"] == 5'000'000);
+    REQUIRE(engine.Kill(SIGTERM) == 0);
+  }
+  REQUIRE(OpenStore(cluster.DataDir("engine"))->CountSteps() == 38);
+  Process engine({CREDITWATCH_BIN, "run", "-c", cfg}, cluster.dir() / "engine2.log");
+  httplib::Client http = HttpClientOf(engine);
+  for (int i = 38; i <= 77; ++i) {
+    producer.Produce("C-LONG", ev.Order(kT0 + 10'000 + i * 1000, "O-" + std::to_string(i), 1000).SerializeAsString());
+  }
+  RaiseLimitAndWait(producer, http, engine, ev, "C-LONG", kT0 + 100'000);
+  CheckLoweredLimitIgnored(producer, http, engine, ev, lowered, kT0 + 110'000, 78);
   REQUIRE(engine.Kill(SIGTERM) == 0);
 }
 
