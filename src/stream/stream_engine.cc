@@ -616,17 +616,13 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
   }
   // A customer's events mostly come in time order, and its state tells most re-deliveries
   // apart by itself (core::MayRedeliverForgotten): the core reports one of its latest ids
-  // as a duplicate. Only the others are looked for, in the batches not yet in RocksDB,
-  // then in RocksDB (the customer's archive of ids).
+  // as a duplicate. An id leaves the ring only after it was archived: the others are
+  // looked for in the archives of the batches not yet in RocksDB (a scan of their lists:
+  // this path is rare), then in RocksDB (the customer's archive of ids).
   if (!e.event_id().empty() && core::MayRedeliverForgotten(c->state, e)) {
-    bool seen = batch_event_ids_.Contains(e.event_id()) || inflight_event_ids_.Contains(e.event_id());
-    if (!seen) {
-      // Archived in a batch not yet in RocksDB, though applied in an earlier one. A scan:
-      // this path is rare, and the lists are a batch's archives.
-      const uint64_t h = core::StableHash(e.event_id());
-      seen = std::find(batch_archived_ids_.begin(), batch_archived_ids_.end(), h) != batch_archived_ids_.end() ||
-             std::find(inflight_archived_ids_.begin(), inflight_archived_ids_.end(), h) != inflight_archived_ids_.end();
-    }
+    const uint64_t h = core::StableHash(e.event_id());
+    bool seen = std::ranges::find(batch_archived_ids_, h) != batch_archived_ids_.end() ||
+                std::ranges::find(inflight_archived_ids_, h) != inflight_archived_ids_.end();
     if (!seen) {
       if (Status st = store_.SeenEvent(e.customer_id(), e.event_id(), e.event_time_ms(), &seen); !st.ok()) return st;
     }
@@ -650,7 +646,6 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     spdlog::warn("{}: payment allocated to {} unknown invoice(s), kept as unapplied cash", e.customer_id(),
                  r.unknown_allocations);
   }
-  batch_event_ids_.Add(e.event_id());
   // Ids are archived a customer's checkpoint at a time (WriteDirty), or when the ring of
   // recent ids would otherwise forget one not archived yet.
   if (++c->unarchived >= core::kRecentEventIds) ArchiveEventIds(*c, wall);
@@ -808,7 +803,6 @@ Status StreamEngine::CommitBatch() {
   inflight_batch_->PutStepsDeferred(&inflight_step_writes_);
   step_writes_.clear();
   step_bytes_->clear();
-  std::swap(inflight_event_ids_, batch_event_ids_);
   inflight_archived_ids_.swap(batch_archived_ids_);  // emptied by FinishInFlight above
   inflight_views_.swap(batch_views_);
   inflight_produced_ = 0;
@@ -878,7 +872,6 @@ Status StreamEngine::FinishInFlight() {
     }
   }
   inflight_outbox_.clear();
-  inflight_event_ids_.Clear();
   inflight_archived_ids_.clear();
   inflight_views_.clear();
   return Status::Ok();

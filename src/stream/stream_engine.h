@@ -32,7 +32,6 @@
 #include "store/credit_store.h"
 #include "store/status_board.h"
 #include "stream/batch_pacer.h"
-#include "stream/event_id_set.h"
 #include "stream/node_index.h"
 #include "stream/outbox_drainer.h"
 #include "stream/stream_options.h"
@@ -205,10 +204,9 @@ class StreamEngine : public RdKafka::RebalanceCb {
   std::map<int32_t, std::set<std::pair<int64_t, std::string>>> timers_;
   store::StatusBoard board_;
   // The batch being folded, and the one RocksDB is writing meanwhile (pipelined: its
-  // outputs go to the producer only once it is durable; its event ids still count).
+  // outputs go to the producer only once it is durable; the ids it archives still count).
   std::unique_ptr<store::StoreBatch> batch_;
   std::vector<std::pair<uint64_t, v1::OutboxRecord>> batch_outbox_;
-  EventIdSet batch_event_ids_;
   // The event ids (StableHash) archived in the batch; applied in it or in an earlier one.
   std::vector<uint64_t> batch_archived_ids_;
   struct BoardUpdate {
@@ -222,7 +220,6 @@ class StreamEngine : public RdKafka::RebalanceCb {
   // How many of inflight_outbox_ the committing thread handed to the producer (written by
   // it before Wait returns, read by the loop after).
   size_t inflight_produced_ = 0;
-  EventIdSet inflight_event_ids_;
   std::vector<uint64_t> inflight_archived_ids_;
   std::vector<BoardUpdate> inflight_views_;
   std::unique_ptr<store::AsyncCommitter> committer_;  // after the batches: joined first
