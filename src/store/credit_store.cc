@@ -354,6 +354,10 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
       // Written in key order per batch: each insert lands next to the previous one.
       cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OneHint>();
     }
+    // A few keys, each rewritten in most batches (the partitions' positions; the counters)
+    // with a value of the same size: updated in place, the memtable stays that small
+    // instead of searching a skiplist of every version since the last flush.
+    if (i == kCfPositions || i == kCfDefault) cf.inplace_update_support = true;
     // Outbox keys only grow: with an insert hint the memtable appends instead of searching.
     if (i == kCfOutbox) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OutboxHint>();
     // Timers are written in key order per batch and partition.
@@ -591,6 +595,16 @@ Status CreditStore::ForEachCustomer(const std::function<void(const v1::CustomerS
     fn(s);
   }
   return ToStatus(it->status(), "scanning customers");
+}
+
+uint64_t CreditStore::ActiveMemtableEntries(std::string_view name) const {
+  for (size_t i = 0; i < kCfCount; ++i) {
+    uint64_t v = 0;
+    if (name == kCfNames[i] && db_->GetIntProperty(cfs_[i], rocksdb::DB::Properties::kNumEntriesActiveMemTable, &v)) {
+      return v;
+    }
+  }
+  return 0;
 }
 
 StoreStats CreditStore::Stats() const {

@@ -200,6 +200,9 @@ class CreditStore {
   Status ForEachCustomer(const std::function<void(const v1::CustomerState&)>& fn) const;
 
   StoreStats Stats() const;
+  // Entries in the mutable memtable of column family `name` ("positions", "steps", ...;
+  // 0 for an unknown name): what the last flush has not yet written out.
+  uint64_t ActiveMemtableEntries(std::string_view name) const;
   const StoreOptions& options() const { return options_; }
 
  private:

@@ -76,6 +76,31 @@ TEST_CASE("a batch commits states, timers, positions, outbox and counters togeth
   CHECK_FALSE(seen);  // stored at wall time 1 ms: long expired
 }
 
+TEST_CASE("positions and counters rewritten in every batch stay one memtable entry each", "[integration][store]") {
+  TempStore t;
+  for (int i = 1; i <= 300; ++i) {
+    store::StoreBatch b(*t.db);
+    v1::PartitionPosition pos;
+    pos.set_next_offset(1000 + i);
+    pos.set_watermark_ms(2000 + i);
+    b.PutPosition("in", 3, pos);
+    b.PutCounter("n", i);
+    b.PutTimer(3, 5000 + i, "C-1");  // a family that keeps every write, for contrast
+    REQUIRE(t.db->Commit(b).ok());
+  }
+  CHECK(t.db->ActiveMemtableEntries("positions") == 1);
+  CHECK(t.db->ActiveMemtableEntries("default") == 1);
+  CHECK(t.db->ActiveMemtableEntries("timers") == 300);
+  CHECK(t.db->ActiveMemtableEntries("no-such-family") == 0);
+  v1::PartitionPosition got;
+  bool found = false;
+  REQUIRE(t.db->GetPosition("in", 3, &got, &found).ok());
+  REQUIRE(found);
+  CHECK(got.next_offset() == 1300);
+  CHECK(got.watermark_ms() == 2300);
+  CHECK(t.db->GetCounter("n") == 300);
+}
+
 TEST_CASE("due timers come per partition in time order and only when due", "[integration][store]") {
   TempStore t;
   store::StoreBatch b(*t.db);
