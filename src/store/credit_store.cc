@@ -356,7 +356,9 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
     }
     // A few keys, each rewritten in most batches (the partitions' positions; the counters)
     // with a value of the same size: updated in place, the memtable stays that small
-    // instead of searching a skiplist of every version since the last flush.
+    // instead of searching a skiplist of every version since the last flush. An in-place
+    // value is visible before the rest of its batch: both are read only with no batch in
+    // flight (start-up; OnAssign finishes the batch first), never under a snapshot.
     if (i == kCfPositions || i == kCfDefault) cf.inplace_update_support = true;
     // Outbox keys only grow: with an insert hint the memtable appends instead of searching.
     if (i == kCfOutbox) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<OutboxHint>();
