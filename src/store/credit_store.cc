@@ -80,26 +80,29 @@ std::string EventIdKey(std::string_view event_id, int64_t event_time_ms) {
   AppendEventIdKey(k, event_id, event_time_ms);
   return k;
 }
-// A customer's logged steps: the id's length, the id, then the step number (big-endian).
-// The length makes the id part prefix-free, so each customer's steps sort together and
-// in order, as RocksDB's prefix seeks (StepPrefix strips the number) require: with the
-// bare id, the keys of an id that extends another would fall among the other's steps.
-void AppendStepKey(std::string& k, std::string_view customer, uint32_t seq) {
+// The customer part of a per-customer key: the id's length, then the id. The length
+// makes it prefix-free, so each customer's keys sort together and in order, as RocksDB's
+// prefix seeks (CustomerPrefix) require: with the bare id, the keys of an id that
+// extends another would fall among the other's.
+void AppendCustomerPrefix(std::string& k, std::string_view customer) {
   AppendBE32(k, static_cast<uint32_t>(customer.size()));
   k.append(customer);
+}
+// A customer's logged steps: the customer part, then the step number (big-endian).
+constexpr size_t kStepKeySuffix = 4;
+void AppendStepKey(std::string& k, std::string_view customer, uint32_t seq) {
+  AppendCustomerPrefix(k, customer);
   AppendBE32(k, seq);
 }
-// A customer's archived event ids: the id's length and the id (prefix-free, like a step
-// key), the latest event time among them, then the checkpoint's step number. Every id in
-// a record has an event time at or before the record's, so a look-up for an event seeks
-// from that event's time.
+// A customer's archived event ids: the customer part, the latest event time among them,
+// then the checkpoint's step number. Every id in a record has an event time at or before
+// the record's, so a look-up for an event seeks from that event's time.
+constexpr size_t kEventIdsKeySuffix = 12;
 void AppendEventIdsKey(std::string& k, std::string_view customer, int64_t latest_event_ms, uint32_t seq) {
-  AppendBE32(k, static_cast<uint32_t>(customer.size()));
-  k.append(customer);
+  AppendCustomerPrefix(k, customer);
   AppendBE64(k, static_cast<uint64_t>(std::max<int64_t>(latest_event_ms, 0)));
   AppendBE32(k, seq);
 }
-constexpr size_t kEventIdsKeySuffix = 12;  // the event time and step number
 std::string OutboxKey(uint64_t seq) {
   std::string k;
   AppendBE64(k, seq);
@@ -126,23 +129,19 @@ class OneHint : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice&) const override { return true; }
 };
 
-// A step key's customer: one prefix per customer, so the blooms answer "no steps logged"
-// without reading a block (the common case when a customer is loaded).
-class StepPrefix : public rocksdb::SliceTransform {
+// A per-customer key's customer part (the key without its fixed-size suffix): one prefix
+// per customer, so the blooms answer "nothing stored for this customer" without reading
+// a block (no steps logged: the common case when a customer is loaded; no archive).
+class CustomerPrefix : public rocksdb::SliceTransform {
  public:
-  const char* Name() const override { return "creditwatch.StepPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), key.size() - 4}; }
-  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 4; }
-};
+  CustomerPrefix(const char* name, size_t suffix) : name_(name), suffix_(suffix) {}
+  const char* Name() const override { return name_; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), key.size() - suffix_}; }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= suffix_; }
 
-// An event-id archive key's customer: the blooms answer "no archive" per customer.
-class EventIdsPrefix : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "creditwatch.EventIdsPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return {key.data(), key.size() - kEventIdsKeySuffix};
-  }
-  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= kEventIdsKeySuffix; }
+ private:
+  const char* name_;  // as stored in the SST files' properties: unchanged across versions
+  size_t suffix_;
 };
 
 Status ToStatus(const rocksdb::Status& s, std::string_view what) {
@@ -150,14 +149,18 @@ Status ToStatus(const rocksdb::Status& s, std::string_view what) {
   return Status::Error(fmt::format("{}: {}", what, s.ToString()));
 }
 
-// Drops remembered event ids older than the retention (the value starts with the wall ms
-// when they were stored).
+// Whether remembered event ids are within the retention: their value starts with the
+// wall ms when they were stored, not before oldest_ms.
+bool StoredSince(const rocksdb::Slice& value, int64_t oldest_ms) {
+  return value.size() >= 8 && static_cast<int64_t>(ReadBE(value.data(), 8)) >= oldest_ms;
+}
+
+// Drops remembered event ids older than the retention.
 class DedupExpiry : public rocksdb::CompactionFilter {
  public:
   explicit DedupExpiry(int64_t retention_ms) : retention_ms_(retention_ms) {}
   bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
-    if (value.size() < 8) return true;
-    return static_cast<int64_t>(ReadBE(value.data(), 8)) < WallMs() - retention_ms_;
+    return !StoredSince(value, WallMs() - retention_ms_);
   }
   const char* Name() const override { return "creditwatch.DedupExpiry"; }
 
@@ -334,12 +337,12 @@ Status CreditStore::Open(const StoreOptions& options, std::unique_ptr<CreditStor
     if (i == kCfDedup || i == kCfEventIds) cf.compaction_filter = dedup_filter;
     if (i == kCfEventIds) {
       // Read by prefix seeks only: a memtable bloom of the customers answers most of them.
-      cf.prefix_extractor = std::make_shared<EventIdsPrefix>();
+      cf.prefix_extractor = std::make_shared<CustomerPrefix>("creditwatch.EventIdsPrefix", kEventIdsKeySuffix);
       cf.memtable_prefix_bloom_size_ratio = 0.05;
     }
     if (i == kCfOutbox || i == kCfTimers) cf.compression = rocksdb::kNoCompression;
     if (i == kCfSteps) {
-      cf.prefix_extractor = std::make_shared<StepPrefix>();
+      cf.prefix_extractor = std::make_shared<CustomerPrefix>("creditwatch.StepPrefix", kStepKeySuffix);
       cf.memtable_prefix_bloom_size_ratio = 0.05;
       cf.compression = rocksdb::kNoCompression;  // short-lived: most are deleted at the next checkpoint
       // At live load a batch holds a few events whose steps land all over the key space,
@@ -481,8 +484,7 @@ Status CreditStore::SeenEvent(std::string_view customer_id, std::string_view eve
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kCfEventIds]));
   for (it->Seek(start); it->Valid() && !*seen; it->Next()) {
     const rocksdb::Slice v = it->value();
-    if (v.size() < 8) continue;
-    if (static_cast<int64_t>(ReadBE(v.data(), 8)) < oldest_ms) continue;
+    if (!StoredSince(v, oldest_ms)) continue;
     for (size_t at = 8; at + 8 <= v.size(); at += 8) {
       if (ReadBE(v.data() + at, 8) == hash) {
         *seen = true;
@@ -497,7 +499,7 @@ Status CreditStore::SeenEvent(std::string_view customer_id, std::string_view eve
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kCfDedup], EventIdKey(event_id, event_time_ms), &value);
   if (s.IsNotFound()) return Status::Ok();
   if (!s.ok()) return ToStatus(s, "reading an event id");
-  *seen = value.size() == 8 && static_cast<int64_t>(ReadBE(value.data(), 8)) >= oldest_ms;
+  *seen = value.size() == 8 && StoredSince(value, oldest_ms);
   return Status::Ok();
 }
 
