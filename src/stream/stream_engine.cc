@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <set>
 #include <span>
 #include <tuple>
 
@@ -366,16 +367,19 @@ void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
   v1::CustomerState& s = c.state;
   if (s.timer_ms() == next_wake_ms) return;
   const int32_t p = s.partition();
-  auto& index = timers_[p];
+  DeadlineIndex& index = timers_[p];
   // RocksDB's copy of the index moves at commit, once per customer and batch.
   if (s.timer_ms() != 0) {
-    index.erase({s.timer_ms(), s.customer_id()});
     if (next_wake_ms == 0) --timers_pending_;
   } else if (next_wake_ms != 0) {
     ++timers_pending_;
   }
-  if (next_wake_ms != 0) {
-    index.insert({next_wake_ms, s.customer_id()});
+  const int64_t armed = next_wake_ms != 0 ? index.Arm(s.customer_id(), next_wake_ms) : index.Disarm(s.customer_id());
+  if (armed != 0 && armed != s.timer_ms() && armed != next_wake_ms) {
+    // A stored deadline no state holds (see FireTimers), found before it came due.
+    spdlog::warn("{}: stored deadline {} is not the state's {}; moved", s.customer_id(), armed, s.timer_ms());
+    if (c.id != nullptr) stale_timers_.push_back({p, armed, c.id, false});
+    c.stored_timer_ms = store::kUnknownWake;
   }
   s.set_timer_ms(next_wake_ms);
   ++batch_ops_;
@@ -453,34 +457,46 @@ Status StreamEngine::LoadTimers(int32_t partition) {
   if (timers_.count(partition)) return Status::Ok();
   std::vector<store::DueTimer> all;
   if (Status st = store_.AllTimers(partition, &all); !st.ok()) return st;
-  auto& index = timers_[partition];
-  // In key order (fire time, customer): each insert goes at the end, without a search.
-  for (auto& t : all) index.emplace_hint(index.end(), t.fire_ms, std::move(t.customer_id));
+  DeadlineIndex& index = timers_[partition];
+  for (const auto& t : all) {
+    // A customer has one deadline. Two stored ones come from steps logged without their
+    // deadline and replayed under changed rules: the earliest is kept, and when it comes
+    // due the customer's state decides (FireTimers); the later ones go now.
+    if (const int64_t armed = index.ArmedAt(t.customer_id); armed != 0) {
+      spdlog::warn("{}: stored deadline {} besides {}; deleted", t.customer_id, t.fire_ms, armed);
+      batch_->DeleteTimer(partition, t.fire_ms, t.customer_id);
+      continue;
+    }
+    index.Arm(t.customer_id, t.fire_ms);
+  }
   return Status::Ok();
 }
 
-Status StreamEngine::FireTimers(int32_t partition, int64_t now_ms, bool exhaustive) {
-  auto it = timers_.find(partition);
-  if (it == timers_.end()) return Status::Ok();
-  auto& index = it->second;
+Status StreamEngine::FireTimers(int32_t partition, DeadlineIndex& index, int64_t now_ms, bool exhaustive) {
   size_t fired = 0;
+  int64_t fire_ms = 0;
+  const std::string* earliest = nullptr;
+  std::string customer;
   // Earliest first; a fired timer may re-arm its customer at a time that is also due
   // (catching up on several deadlines), which this loop then fires in turn.
-  while (!index.empty() && index.begin()->first <= now_ms) {
+  while (index.EarliestDue(now_ms, &fire_ms, &earliest)) {
     if (!exhaustive && fired >= static_cast<size_t>(options_.max_timers_per_batch)) break;
-    const auto [fire_ms, customer] = *index.begin();
+    customer = *earliest;  // the index may change below
     Cached* c = nullptr;
     if (Status st = Load(customer, partition, &c); !st.ok()) return st;
-    // Loading may have moved the customer's deadline (Load): then this entry is gone.
-    if (index.find({fire_ms, customer}) == index.end()) continue;
+    // Loading may have moved the customer's deadline (Load): then this one is not armed.
+    if (index.ArmedAt(customer) != fire_ms) continue;
     if (c->state.timer_ms() != fire_ms) {
       // A stored deadline no state holds: its customer's steps were logged without their
       // deadline (an earlier version) and replayed under changed rules. The entry goes;
       // the state's own deadline is armed, and stored at commit (put again if present).
       spdlog::warn("{}: stored deadline {} is not the state's {}; moved", customer, fire_ms, c->state.timer_ms());
-      index.erase({fire_ms, customer});
       stale_timers_.push_back({partition, fire_ms, c->id, false});
-      if (c->state.timer_ms() != 0) index.insert({c->state.timer_ms(), customer});
+      if (c->state.timer_ms() != 0) {
+        index.Arm(customer, c->state.timer_ms());
+      } else {
+        index.Disarm(customer);
+      }
       c->stored_timer_ms = store::kUnknownWake;
       MarkDirty(*c);
       continue;
@@ -516,6 +532,8 @@ const StreamEngine::Input& StreamEngine::InputOf(RdKafka::Message& msg) {
   if (cur != cursors_.end()) {
     input_.cursor = &cur->second;
     input_.watermark = &watermarks_[msg.partition()];
+    const auto timers = timers_.find(msg.partition());  // made on assignment (LoadTimers)
+    if (timers != timers_.end()) input_.timers = &timers->second;
   }
   return input_;
 }
@@ -605,7 +623,9 @@ Status StreamEngine::ProcessMessage(RdKafka::Message& msg) {
     now = std::max(*in.watermark, e.event_time_ms());
     *in.watermark = now;
     cursor.pos.set_watermark_ms(now);
-    if (Status st = FireTimers(partition, now, /*exhaustive=*/true); !st.ok()) return st;
+    if (in.timers != nullptr) {
+      if (Status st = FireTimers(partition, *in.timers, now, /*exhaustive=*/true); !st.ok()) return st;
+    }
   }
   Cached* c = nullptr;
   std::optional<Cached> scratch;  // for an event without a customer (rejected by the core)
@@ -938,8 +958,8 @@ Status StreamEngine::RunLoop(const std::atomic<bool>& stop) {
       const int64_t now = wall_ms_();
       // The deadline index is kept per assigned partition (loaded on assignment, dropped
       // on revocation); FireTimers returns at once when nothing is due.
-      for (const auto& [p, _] : timers_) {
-        if (Status st = FireTimers(p, now, /*exhaustive=*/false); !st.ok()) return st;
+      for (auto& [p, index] : timers_) {
+        if (Status st = FireTimers(p, index, now, /*exhaustive=*/false); !st.ok()) return st;
       }
     }
     // A batch ends at max_batch records, when the local queue runs dry, or at the

@@ -19,7 +19,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +31,7 @@
 #include "store/credit_store.h"
 #include "store/status_board.h"
 #include "stream/batch_pacer.h"
+#include "stream/deadline_index.h"
 #include "stream/node_index.h"
 #include "stream/outbox_drainer.h"
 #include "stream/stream_options.h"
@@ -105,6 +105,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
     int32_t partition = -1;
     Cursor* cursor = nullptr;  // nullptr: not assigned here
     int64_t* watermark = nullptr;
+    DeadlineIndex* timers = nullptr;
   };
   const Input& InputOf(RdKafka::Message& msg);
   Status ProcessMessage(RdKafka::Message& msg);
@@ -112,7 +113,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
   // ahead. After a record, reads up to kReadAhead more without waiting and starts
   // fetching their customers' cache entries from memory.
   std::unique_ptr<RdKafka::Message> NextMessage(int timeout_ms);
-  Status FireTimers(int32_t partition, int64_t now_ms, bool exhaustive);
+  // Fires the deadlines of `partition` (its index: `index`) due by now_ms.
+  Status FireTimers(int32_t partition, DeadlineIndex& index, int64_t now_ms, bool exhaustive);
   Status LoadTimers(int32_t partition);
   Status Load(const std::string& customer_id, int32_t partition, Cached** out);
   void Reschedule(Cached& c, int64_t next_wake_ms);
@@ -201,7 +203,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   std::map<int32_t, int64_t> watermarks_;           // event-time mode, per partition
   // The deadline index of the assigned partitions, in memory; RocksDB holds the durable
   // copy (written in the same batch as the states) and is read once per assignment.
-  std::map<int32_t, std::set<std::pair<int64_t, std::string>>> timers_;
+  std::map<int32_t, DeadlineIndex> timers_;
   store::StatusBoard board_;
   // The batch being folded, and the one RocksDB is writing meanwhile (pipelined: its
   // outputs go to the producer only once it is durable; the ids it archives still count).

@@ -742,9 +742,15 @@ TEST_CASE("e2e: a wake moved by changed rules still fires after a restart", "[e2
         ReadOutputs(cluster.bootstrap(), 1, has_outputs({"C-X/order/O2", "C-Z/order/O2"}), std::chrono::seconds(60))));
     REQUIRE(engine.Kill(SIGTERM) == 0);
   }
+  const int64_t planted = promised + 5 * kDay;
   {
     auto store = OpenStore(cluster.DataDir("engine"));
     REQUIRE(store->CountSteps() >= 2);  // each customer is a checkpoint and a logged step
+    // A second stored deadline for C-X, later than its own, as an earlier version could
+    // leave: the index keeps one per customer and deletes the other when it loads.
+    creditwatch::store::StoreBatch b(*store);
+    b.PutTimer(0, planted, "C-X");
+    REQUIRE(store->Commit(b).ok());
   }
   // Three days of grace now: replaying the logged step moves the deadline from the date
   // + 1 day to the date + 3 days. C-Z is read for an event before its old deadline, C-X
@@ -766,6 +772,12 @@ TEST_CASE("e2e: a wake moved by changed rules still fires after a restart", "[e2
   auto store = OpenStore(cluster.DataDir("engine"));
   std::vector<creditwatch::store::DueTimer> timers;
   REQUIRE(store->AllTimers(0, &timers).ok());
-  for (const auto& t : timers) CHECK(t.fire_ms != promised + kDay);
+  std::set<std::string> with_deadline;
+  for (const auto& t : timers) {
+    CHECK(t.fire_ms != promised + kDay);
+    CHECK(t.fire_ms != planted);
+    CHECK(with_deadline.insert(t.customer_id).second);  // one each
+  }
   CHECK(store->GetCounter("timers_pending") == static_cast<int64_t>(store->CountTimers()));
+  CHECK(engine.Log().find("stored deadline " + std::to_string(planted)) != std::string::npos);
 }
