@@ -253,6 +253,20 @@ void StoreBatch::PutEventIds(std::string_view customer_id, uint32_t seq, int64_t
 void StoreBatch::PutPosition(std::string_view topic, int32_t partition, const v1::PartitionPosition& pos) {
   wb_->Put(store_.cfs_[kCfPositions], PositionKey(topic, partition), pos.SerializeAsString()).PermitUncheckedError();
 }
+v1::OutboxRecord& OutboxList::Add(uint64_t seq) {
+  if (size_ == entries_.size()) {
+    entries_.emplace_back(seq, v1::OutboxRecord());
+  } else {
+    entries_[size_].first = seq;
+    v1::OutboxRecord& r = entries_[size_].second;
+    r.Clear();
+    // A large value (a dead letter's input) does not keep its buffer for the records after.
+    constexpr size_t kKeptValueBytes = 16 * 1024;
+    if (r.value().capacity() > kKeptValueBytes) r.mutable_value()->shrink_to_fit();
+  }
+  return entries_[size_++].second;
+}
+
 void StoreBatch::PutOutbox(uint64_t seq, const v1::OutboxRecord& record) {
   scratch_.clear();
   record.SerializeToString(&scratch_);

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -93,6 +94,30 @@ struct DeferredState {
   std::atomic<bool> ready{false};
 };
 
+// A batch's outbox records by sequence number. Kept for reuse: clear() keeps the
+// records, and with them their strings' buffers, so once the list has held as many
+// records, adding one allocates nothing (a record is a handful of heap strings).
+class OutboxList {
+ public:
+  using Entry = std::pair<uint64_t, v1::OutboxRecord>;
+  // A cleared record for `seq`, at the end.
+  v1::OutboxRecord& Add(uint64_t seq);
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Entry& operator[](size_t i) const { return entries_[i]; }
+  std::vector<Entry>::const_iterator begin() const { return entries_.begin(); }
+  std::vector<Entry>::const_iterator end() const { return entries_.begin() + static_cast<std::ptrdiff_t>(size_); }
+  void clear() { size_ = 0; }
+  void swap(OutboxList& other) noexcept {
+    entries_.swap(other.entries_);
+    std::swap(size_, other.size_);
+  }
+
+ private:
+  std::vector<Entry> entries_;
+  size_t size_ = 0;
+};
+
 // The writes of one poll batch, applied atomically by CreditStore::Commit.
 class StoreBatch {
  public:
@@ -130,7 +155,6 @@ class StoreBatch {
   void PutOutbox(uint64_t seq, const v1::OutboxRecord& record);
   // Outbox records serialized at commit (on the committing thread). `records` must stay
   // unchanged until the commit has returned; one list per batch.
-  using OutboxList = std::vector<std::pair<uint64_t, v1::OutboxRecord>>;
   void PutOutboxDeferred(const OutboxList* records) { deferred_outbox_ = records; }
   void DeleteOutbox(uint64_t seq);
   // Deletes the records from `from_seq` up to, not including, `to_seq` with one range

@@ -385,25 +385,18 @@ void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
   ++batch_ops_;
 }
 
-void StreamEngine::Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value,
-                           const std::string& output_id, int64_t cause_time_ms,
-                           std::vector<std::pair<std::string, std::string>> headers) {
-  v1::OutboxRecord rec;
+v1::OutboxRecord& StreamEngine::Enqueue(v1::OutboxRecord::Kind kind, const std::string& key,
+                                        const std::string& output_id, int64_t cause_time_ms) {
+  const uint64_t seq = next_seq_++;
+  v1::OutboxRecord& rec = batch_outbox_.Add(seq);  // serialized into the batch at commit
   rec.set_kind(kind);
   rec.set_key(key);
-  rec.set_value(std::move(value));
   rec.set_output_id(output_id);
   rec.set_event_time_ms(cause_time_ms);
   rec.set_created_ms(wall_ms_());
-  for (auto& [hk, hv] : headers) {
-    auto* h = rec.add_headers();
-    h->set_key(hk);
-    h->set_value(hv);
-  }
-  const uint64_t seq = next_seq_++;
-  batch_outbox_.emplace_back(seq, std::move(rec));  // serialized into the batch at commit
   ++outbox_depth_;
   ++batch_ops_;
+  return rec;
 }
 
 void StreamEngine::Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after,
@@ -417,14 +410,17 @@ void StreamEngine::Emit(const core::StepOutputs& out, bool was_hold, const v1::C
       metrics_.AlertsResolved(core::RuleName(a.rule())).Increment();
       --active_alerts_[a.rule()];
     }
-    Enqueue(v1::OutboxRecord::ALERT, a.customer_id(), a.SerializeAsString(), a.output_id(), cause_time_ms);
+    a.SerializeToString(
+        Enqueue(v1::OutboxRecord::ALERT, a.customer_id(), a.output_id(), cause_time_ms).mutable_value());
   }
   for (const auto& b : out.blocks) {
-    Enqueue(v1::OutboxRecord::BLOCK_STATUS, b.customer_id(), b.SerializeAsString(), b.output_id(), cause_time_ms);
+    b.SerializeToString(
+        Enqueue(v1::OutboxRecord::BLOCK_STATUS, b.customer_id(), b.output_id(), cause_time_ms).mutable_value());
   }
   for (const auto& d : out.decisions) {
     metrics_.Orders(core::DecisionName(d.decision())).Increment();
-    Enqueue(v1::OutboxRecord::ORDER_DECISION, d.customer_id(), d.SerializeAsString(), d.output_id(), cause_time_ms);
+    d.SerializeToString(
+        Enqueue(v1::OutboxRecord::ORDER_DECISION, d.customer_id(), d.output_id(), cause_time_ms).mutable_value());
   }
   const bool is_hold = after.block_status() == v1::BlockStatus::HOLD;
   if (is_hold != was_hold) on_hold_ += is_hold ? 1 : -1;
@@ -434,23 +430,27 @@ void StreamEngine::DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, co
   const std::string reason_name = v1::RejectReason_Name(reason);
   metrics_.DeadLettered(reason_name).Increment();
   spdlog::warn("dead letter {}[{}]@{}: {}: {}", msg.topic_name(), msg.partition(), msg.offset(), reason_name, detail);
-  std::string key = msg.key() != nullptr ? *msg.key() : "";
-  std::string value(static_cast<const char*>(msg.payload()), msg.len());
-  std::vector<std::pair<std::string, std::string>> headers = {
-      {"creditwatch.reason", reason_name},
-      {"creditwatch.detail", detail},
-      {"creditwatch.source.topic", msg.topic_name()},
-      {"creditwatch.source.partition", std::to_string(msg.partition())},
-      {"creditwatch.source.offset", std::to_string(msg.offset())}};
+  const std::string key = msg.key() != nullptr ? *msg.key() : "";
+  v1::OutboxRecord& rec =
+      Enqueue(v1::OutboxRecord::DEAD_LETTER, key,
+              fmt::format("dead-letter/{}/{}/{}", msg.topic_name(), msg.partition(), msg.offset()), 0);
+  rec.set_value(static_cast<const char*>(msg.payload()), msg.len());
+  auto add_header = [&rec](std::string name, std::string value) {
+    v1::RecordHeader* h = rec.add_headers();
+    h->set_key(std::move(name));
+    h->set_value(std::move(value));
+  };
+  add_header("creditwatch.reason", reason_name);
+  add_header("creditwatch.detail", detail);
+  add_header("creditwatch.source.topic", msg.topic_name());
+  add_header("creditwatch.source.partition", std::to_string(msg.partition()));
+  add_header("creditwatch.source.offset", std::to_string(msg.offset()));
   if (RdKafka::Headers* h = msg.headers(); h != nullptr) {
     for (const auto& hdr : h->get_all()) {
-      if (hdr.value() != nullptr) {
-        headers.emplace_back(hdr.key(), std::string(static_cast<const char*>(hdr.value()), hdr.value_size()));
-      }
+      if (hdr.value() != nullptr)
+        add_header(hdr.key(), std::string(static_cast<const char*>(hdr.value()), hdr.value_size()));
     }
   }
-  Enqueue(v1::OutboxRecord::DEAD_LETTER, key, std::move(value),
-          fmt::format("dead-letter/{}/{}/{}", msg.topic_name(), msg.partition(), msg.offset()), 0, std::move(headers));
 }
 
 Status StreamEngine::LoadTimers(int32_t partition) {

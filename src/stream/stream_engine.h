@@ -125,8 +125,9 @@ class StreamEngine : public RdKafka::RebalanceCb {
   void LogStep(Cached& c, size_t step_start);
   void WriteDirty();
   void Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms);
-  void Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, std::string value, const std::string& output_id,
-               int64_t cause_time_ms, std::vector<std::pair<std::string, std::string>> headers = {});
+  // A new output of this batch, its value still to set.
+  v1::OutboxRecord& Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, const std::string& output_id,
+                            int64_t cause_time_ms);
   void DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail);
   void DeleteAcked(std::vector<uint64_t>& acked);  // sorts `acked`
   Status CommitBatch();
@@ -208,7 +209,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   // The batch being folded, and the one RocksDB is writing meanwhile (pipelined: its
   // outputs go to the producer only once it is durable; the ids it archives still count).
   std::unique_ptr<store::StoreBatch> batch_;
-  std::vector<std::pair<uint64_t, v1::OutboxRecord>> batch_outbox_;
+  store::OutboxList batch_outbox_;
   // The event ids (StableHash) archived in the batch; applied in it or in an earlier one.
   std::vector<uint64_t> batch_archived_ids_;
   struct BoardUpdate {
@@ -218,7 +219,7 @@ class StreamEngine : public RdKafka::RebalanceCb {
   };
   std::vector<BoardUpdate> batch_views_;  // published once durable
   std::unique_ptr<store::StoreBatch> inflight_batch_;
-  std::vector<std::pair<uint64_t, v1::OutboxRecord>> inflight_outbox_;
+  store::OutboxList inflight_outbox_;
   // How many of inflight_outbox_ the committing thread handed to the producer (written by
   // it before Wait returns, read by the loop after).
   size_t inflight_produced_ = 0;

@@ -241,12 +241,8 @@ TEST_CASE("the outbox scans in sequence order and shrinks on delete", "[integrat
 TEST_CASE("outbox records handed over for the commit are written by it, with the batch", "[integration][store]") {
   TempStore t;
   store::StoreBatch b(*t.db);
-  store::StoreBatch::OutboxList records;
-  for (uint64_t seq : {11, 12, 13}) {
-    v1::OutboxRecord r;
-    r.set_output_id("o" + std::to_string(seq));
-    records.emplace_back(seq, r);
-  }
+  store::OutboxList records;
+  for (uint64_t seq : {11, 12, 13}) records.Add(seq).set_output_id("o" + std::to_string(seq));
   b.PutOutboxDeferred(&records);
   b.PutCounter("n", 1);
   CHECK(b.Count() == 4);
@@ -261,6 +257,37 @@ TEST_CASE("outbox records handed over for the commit are written by it, with the
   b.DeleteOutbox(12);
   REQUIRE(t.db->Commit(b).ok());
   CHECK(t.db->CountOutbox() == 2);
+}
+
+TEST_CASE("an outbox list reused after clear() holds only the new records, each as if new", "[unit][store]") {
+  store::OutboxList list;
+  v1::OutboxRecord& first = list.Add(1);
+  first.set_output_id("o1");
+  first.set_value(std::string(100'000, 'x'));  // a dead letter's input, say
+  first.add_headers()->set_key("creditwatch.reason");
+  list.Add(2).set_output_id("o2");  // (may move the first)
+  REQUIRE(list.size() == 2);
+  const v1::OutboxRecord* slot = &list[0].second;
+  list.clear();
+  CHECK(list.empty());
+  CHECK(list.begin() == list.end());
+  v1::OutboxRecord& again = list.Add(7);
+  CHECK(&again == slot);                      // the same record, reused
+  CHECK(again.SerializeAsString().empty());   // nothing left of the one before
+  CHECK(again.value().capacity() < 100'000);  // nor its large buffer
+  again.set_output_id("o7");
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].first == 7);
+  size_t seen = 0;
+  for (const auto& [seq, rec] : list) seen += seq == 7 && rec.output_id() == "o7" ? 1 : 0;
+  CHECK(seen == 1);
+  store::OutboxList other;
+  other.Add(9);
+  other.swap(list);
+  CHECK(other.size() == 1);
+  CHECK(other[0].first == 7);
+  CHECK(list.size() == 1);
+  CHECK(list[0].first == 9);
 }
 
 TEST_CASE("a range delete removes exactly its outbox records, also across a reopen", "[integration][store]") {
