@@ -447,8 +447,9 @@ void StreamEngine::DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, co
   add_header("creditwatch.source.offset", std::to_string(msg.offset()));
   if (RdKafka::Headers* h = msg.headers(); h != nullptr) {
     for (const auto& hdr : h->get_all()) {
-      if (hdr.value() != nullptr)
+      if (hdr.value() != nullptr) {
         add_header(hdr.key(), std::string(static_cast<const char*>(hdr.value()), hdr.value_size()));
+      }
     }
   }
 }

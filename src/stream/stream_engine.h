@@ -125,7 +125,8 @@ class StreamEngine : public RdKafka::RebalanceCb {
   void LogStep(Cached& c, size_t step_start);
   void WriteDirty();
   void Emit(const core::StepOutputs& out, bool was_hold, const v1::CustomerState& after, int64_t cause_time_ms);
-  // A new output of this batch, its value still to set.
+  // A new output of this batch, its value still to set. The reference is valid until
+  // the next Enqueue.
   v1::OutboxRecord& Enqueue(v1::OutboxRecord::Kind kind, const std::string& key, const std::string& output_id,
                             int64_t cause_time_ms);
   void DeadLetter(RdKafka::Message& msg, v1::RejectReason reason, const std::string& detail);
