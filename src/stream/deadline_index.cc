@@ -5,34 +5,25 @@
 
 namespace creditwatch::stream {
 
-namespace {
-// Stale entries tolerated beyond the armed ones before a rebuild: a small index is not
-// rebuilt every few moves.
-constexpr size_t kCompactSlack = 64;
-}  // namespace
-
 int64_t DeadlineIndex::Arm(std::string_view customer, int64_t fire_ms) {
   auto it = armed_.find(customer);
-  int64_t before = 0;
-  if (it == armed_.end()) {
-    it = armed_.emplace(std::string(customer), fire_ms).first;
-  } else if (it->second == fire_ms) {
-    return fire_ms;  // its entry is in the heap already
-  } else {
-    before = std::exchange(it->second, fire_ms);
-  }
-  heap_.push_back({fire_ms, it->first});
+  if (it == armed_.end()) it = armed_.emplace(std::string(customer), 0).first;
+  const int64_t before = it->second;
+  if (before == fire_ms) return before;  // its entry is in the heap already
+  if (before == 0) ++armed_count_;
+  it->second = fire_ms;
+  heap_.push_back({fire_ms, &*it});
   std::push_heap(heap_.begin(), heap_.end(), Later{});
-  if (heap_.size() > 2 * armed_.size() + kCompactSlack) Compact();
+  CompactIfSparse();
   return before;
 }
 
 int64_t DeadlineIndex::Disarm(std::string_view customer) {
   const auto it = armed_.find(customer);
-  if (it == armed_.end()) return 0;
-  const int64_t before = it->second;
-  armed_.erase(it);
-  if (armed_.empty()) heap_.clear();
+  if (it == armed_.end() || it->second == 0) return 0;
+  const int64_t before = std::exchange(it->second, 0);  // entries may still point here
+  --armed_count_;
+  CompactIfSparse();
   return before;
 }
 
@@ -50,14 +41,15 @@ bool DeadlineIndex::EarliestDue(int64_t now_ms, int64_t* fire_ms, const std::str
   }
   if (heap_.empty() || heap_.front().fire_ms > now_ms) return false;
   *fire_ms = heap_.front().fire_ms;
-  *customer = &heap_.front().customer;
+  *customer = &heap_.front().node->first;
   return true;
 }
 
 void DeadlineIndex::Compact() {
   heap_.clear();
+  std::erase_if(armed_, [](const Armed::value_type& n) { return n.second == 0; });
   heap_.reserve(armed_.size());
-  for (const auto& [customer, fire_ms] : armed_) heap_.push_back({fire_ms, customer});
+  for (const auto& node : armed_) heap_.push_back({node.second, &node});
   std::make_heap(heap_.begin(), heap_.end(), Later{});
 }
 

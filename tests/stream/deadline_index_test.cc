@@ -78,6 +78,20 @@ TEST_CASE("deadline index: re-armed at its old time, a customer is due once", "[
   CHECK(Top(index) == std::pair<int64_t, std::string>{0, ""});
 }
 
+TEST_CASE("deadline index: customers armed once and disarmed leave neither entries nor nodes behind", "[unit]") {
+  DeadlineIndex index;
+  for (int i = 0; i < 10'000; ++i) index.Arm("c-" + std::to_string(i), 1'000 + i);
+  CHECK(index.heap_entries() == 10'000);
+  for (int i = 0; i < 10'000; i += 2) CHECK(index.Disarm("c-" + std::to_string(i)) == 1'000 + i);
+  CHECK(index.size() == 5'000);
+  for (int i = 1; i < 10'000; i += 2) index.Disarm("c-" + std::to_string(i));
+  CHECK(index.size() == 0);
+  CHECK(index.heap_entries() <= 64);  // rebuilt as the disarmed outnumbered the armed
+  CHECK(index.nodes() <= 64);
+  index.Arm("c-1", 5);
+  CHECK(Top(index) == std::pair<int64_t, std::string>{5, "c-1"});
+}
+
 TEST_CASE(
     "deadline index: random moves agree with an ordered set of the armed deadlines, and stale entries stay bounded",
     "[unit]") {
@@ -120,6 +134,7 @@ TEST_CASE(
   }
   // 500 customers: without the rebuilds the heap would hold every move ever made.
   CHECK(most_entries <= 2 * 500 + 64 + 1);
+  CHECK(index.nodes() <= 500);
 }
 
 }  // namespace
