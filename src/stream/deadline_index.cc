@@ -6,6 +6,7 @@
 namespace creditwatch::stream {
 
 int64_t DeadlineIndex::Arm(std::string_view customer, int64_t fire_ms) {
+  if (fire_ms == 0) return Disarm(customer);
   auto it = armed_.find(customer);
   if (it == armed_.end()) it = armed_.emplace(std::string(customer), 0).first;
   const int64_t before = it->second;

@@ -20,8 +20,8 @@ namespace creditwatch::stream {
 
 class DeadlineIndex {
  public:
-  // Arms `customer` at `fire_ms` (> 0), replacing the deadline it had, if any. Returns
-  // that deadline; 0 when it had none.
+  // Arms `customer` at `fire_ms`, replacing the deadline it had, if any; 0 disarms it.
+  // Returns the deadline it had; 0 when it had none.
   int64_t Arm(std::string_view customer, int64_t fire_ms);
   // Removes the customer's deadline, if any. Returns it; 0 when it had none.
   int64_t Disarm(std::string_view customer);

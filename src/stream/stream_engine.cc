@@ -374,15 +374,18 @@ void StreamEngine::Reschedule(Cached& c, int64_t next_wake_ms) {
   } else if (next_wake_ms != 0) {
     ++timers_pending_;
   }
-  const int64_t armed = next_wake_ms != 0 ? index.Arm(s.customer_id(), next_wake_ms) : index.Disarm(s.customer_id());
-  if (armed != 0 && armed != s.timer_ms() && armed != next_wake_ms) {
-    // A stored deadline no state holds (see FireTimers), found before it came due.
-    spdlog::warn("{}: stored deadline {} is not the state's {}; moved", s.customer_id(), armed, s.timer_ms());
-    if (c.id != nullptr) stale_timers_.push_back({p, armed, c.id, false});
-    c.stored_timer_ms = store::kUnknownWake;
-  }
+  const int64_t armed = index.Arm(s.customer_id(), next_wake_ms);
+  // A stored deadline no state holds (see FireTimers), found before it came due.
+  if (armed != 0 && armed != s.timer_ms() && armed != next_wake_ms) DropStoredDeadline(c, p, armed);
   s.set_timer_ms(next_wake_ms);
   ++batch_ops_;
+}
+
+void StreamEngine::DropStoredDeadline(Cached& c, int32_t partition, int64_t fire_ms) {
+  spdlog::warn("{}: stored deadline {} is not the state's {}; moved", c.state.customer_id(), fire_ms,
+               c.state.timer_ms());
+  if (c.id != nullptr) stale_timers_.push_back({partition, fire_ms, c.id, false});
+  c.stored_timer_ms = store::kUnknownWake;  // the state's own deadline is put at commit
 }
 
 v1::OutboxRecord& StreamEngine::Enqueue(v1::OutboxRecord::Kind kind, const std::string& key,
@@ -491,14 +494,8 @@ Status StreamEngine::FireTimers(int32_t partition, DeadlineIndex& index, int64_t
       // A stored deadline no state holds: its customer's steps were logged without their
       // deadline (an earlier version) and replayed under changed rules. The entry goes;
       // the state's own deadline is armed, and stored at commit (put again if present).
-      spdlog::warn("{}: stored deadline {} is not the state's {}; moved", customer, fire_ms, c->state.timer_ms());
-      stale_timers_.push_back({partition, fire_ms, c->id, false});
-      if (c->state.timer_ms() != 0) {
-        index.Arm(customer, c->state.timer_ms());
-      } else {
-        index.Disarm(customer);
-      }
-      c->stored_timer_ms = store::kUnknownWake;
+      DropStoredDeadline(*c, partition, fire_ms);
+      index.Arm(customer, c->state.timer_ms());
       MarkDirty(*c);
       continue;
     }

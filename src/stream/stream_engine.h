@@ -118,6 +118,9 @@ class StreamEngine : public RdKafka::RebalanceCb {
   Status LoadTimers(int32_t partition);
   Status Load(const std::string& customer_id, int32_t partition, Cached** out);
   void Reschedule(Cached& c, int64_t next_wake_ms);
+  // Deletes a stored deadline of `c` its state does not hold (logs it), at the next commit,
+  // where the state's own deadline is put again.
+  void DropStoredDeadline(Cached& c, int32_t partition, int64_t fire_ms);
   void MarkDirty(Cached& c);
   // Writes the ids of c's unarchived events to the batch, from its ring of recent ids.
   void ArchiveEventIds(Cached& c, int64_t now_ms);
