@@ -46,9 +46,7 @@ int64_t UtilizationBp(const v1::CustomerState& s) {
 
 int64_t ResolveBelow(int64_t threshold, const RuleThresholds& t) { return threshold * t.resolve_ratio_bp / 10000; }
 
-int64_t DaysPastDue(const v1::InvoiceState& inv, int64_t now_ms) {
-  return now_ms > inv.due_ms() ? (now_ms - inv.due_ms()) / kMsPerDay : 0;
-}
+int64_t DaysPastDue(int64_t due_ms, int64_t now_ms) { return now_ms > due_ms ? (now_ms - due_ms) / kMsPerDay : 0; }
 
 // An amount in the customer's currency, written in place by the summaries' formats.
 MoneyText Amount(const v1::CustomerState& s, int64_t minor) { return {minor, s.currency()}; }
@@ -165,14 +163,20 @@ class RuleRun {
 
   void Overdue() {
     int alerted = 0;  // open invoices whose alert is active after this pass
-    for (auto& inv : *s_.mutable_invoices()) {
-      const int64_t dpd = DaysPastDue(inv, now_);
-      const int64_t collectible = CollectibleAmount(inv);
+    // Decided on the packed index: an invoice's message is read only for a transition.
+    const InvoiceIndex index(s_);
+    for (int i = 0; i < index.size(); ++i) {
+      const int64_t dpd = DaysPastDue(index.due_ms(i), now_);
+      const int64_t collectible = index.collectible(i);
       const DunningStep* step = nullptr;
       for (const auto& d : t_.dunning) {  // ascending (validated)
         if (dpd < d.days_past_due) break;
         step = &d;
       }
+      const int32_t level = collectible > 0 && step != nullptr ? step->days_past_due : 0;
+      if (level > 0) ++alerted;
+      if (level == index.alerted_level(i)) continue;
+      const v1::InvoiceState& inv = s_.invoices(i);
       auto explain = [&](v1::Alert& a) {
         const bool firing = a.status() == v1::Alert::FIRING;
         if (firing) {
@@ -189,15 +193,12 @@ class RuleRun {
         AddInt(a, "days_past_due", dpd);
         AddInt(a, "due_ms", inv.due_ms());
       };
-      const int32_t level = collectible > 0 && step != nullptr ? step->days_past_due : 0;
-      if (level > 0) ++alerted;
-      if (level == inv.alerted_level()) continue;
       if (level > 0) {
         alerts_.Fire(v1::INVOICE_OVERDUE, inv.invoice_id(), step->severity, level, explain);
       } else {
         alerts_.Resolve(v1::INVOICE_OVERDUE, inv.invoice_id(), explain);
       }
-      inv.set_alerted_level(level);
+      SetAlertedLevel(s_, i, level);
     }
     // Invoices settled or cancelled since: their alerts resolve. An open invoice has an
     // active alert exactly when its alerted level is above 0, so when those are all the
@@ -205,7 +206,7 @@ class RuleRun {
     if (alerts_.Count(v1::INVOICE_OVERDUE) == alerted) return;
     std::vector<std::string> gone;
     for (const auto& a : s_.alerts()) {
-      if (a.rule() == v1::INVOICE_OVERDUE && FindInvoice(s_, a.subject()) == nullptr) gone.push_back(a.subject());
+      if (a.rule() == v1::INVOICE_OVERDUE && IndexOfInvoice(s_, a.subject()) < 0) gone.push_back(a.subject());
     }
     for (const auto& id : gone) {
       alerts_.Resolve(v1::INVOICE_OVERDUE, id, [&](v1::Alert& a) {
@@ -355,8 +356,9 @@ class RuleRun {
   void Block() {
     ReasonList automatic;
     if (alerts_.Active(v1::OVER_LIMIT, "") != nullptr) automatic.push_back(v1::BLOCK_OVER_LIMIT);
-    for (const auto& inv : s_.invoices()) {
-      if (CollectibleAmount(inv) > 0 && DaysPastDue(inv, now_) >= t_.overdue_hold_days) {
+    const InvoiceIndex index(s_);
+    for (int i = 0; i < index.size(); ++i) {
+      if (index.collectible(i) > 0 && DaysPastDue(index.due_ms(i), now_) >= t_.overdue_hold_days) {
         automatic.push_back(v1::BLOCK_OVERDUE);
         break;
       }
@@ -485,11 +487,15 @@ void PrefetchState(const v1::CustomerState& s) {
   __builtin_prefetch(&s.segment());
   __builtin_prefetch(&s.risk_class());
   __builtin_prefetch(&s.currency());
-  if (s.recent_event_ids_size() > 0) PrefetchBytes(s.recent_event_ids().data(), sizeof(uint64_t) * kRecentEventIds);
+  auto packed = [](const auto& entries, int max) {  // the first `max` entries
+    if (!entries.empty())
+      PrefetchBytes(entries.data(), sizeof(entries.Get(0)) * static_cast<size_t>(std::min(entries.size(), max)));
+  };
   auto array_of = [](const auto& items) {  // the array of pointers to the items
     if (!items.empty()) __builtin_prefetch(items.data());
   };
-  array_of(s.invoices());
+  packed(s.recent_event_ids(), kRecentEventIds);
+  packed(s.invoice_index(), 16 * InvoiceIndex::kStride);  // read whole by the rules
   array_of(s.orders());
   array_of(s.payments());
   array_of(s.alerts());
@@ -579,9 +585,10 @@ int64_t CreditEngine::NextWake(const v1::CustomerState& s, int64_t now_ms, const
   auto consider = [&](int64_t at) {
     if (at > now_ms && at < best) best = at;
   };
-  for (const auto& inv : s.invoices()) {
-    if (CollectibleAmount(inv) <= 0) continue;
-    const int64_t due = inv.due_ms();
+  const InvoiceIndex index(s);
+  for (int i = 0; i < index.size(); ++i) {
+    if (index.collectible(i) <= 0) continue;
+    const int64_t due = index.due_ms(i);
     consider(due + kMsPerDay);  // overdue share of the score
     // Dunning levels ascend (validated): the first one still ahead is this invoice's next.
     for (const auto& d : t.dunning) {

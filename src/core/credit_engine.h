@@ -73,8 +73,8 @@ class CreditEngine {
 };
 
 // Starts fetching from memory what a step on `state` reads first and the message does
-// not hold itself: its text fields, its ring of recent ids, and the arrays of its open
-// invoices, orders, payments and alerts. Reads only the message.
+// not hold itself: its text fields, its ring of recent ids, the packed index of its open
+// invoices, and the arrays of its orders, payments and alerts. Reads only the message.
 void PrefetchState(const v1::CustomerState& state);
 
 // Whether the event may re-deliver one of the customer's events that the state no

@@ -46,6 +46,41 @@ const std::string* PayloadCurrency(const v1::Envelope& e) {
   }
 }
 
+// The invoice with this id (its StableHash `id_hash`), or -1.
+int IndexOfInvoiceHashed(const v1::CustomerState& s, std::string_view id, uint64_t id_hash) {
+  const InvoiceIndex index(s);
+  for (int i = 0; i < index.size(); ++i) {
+    if (index.id_hash(i) == id_hash && s.invoices(i).invoice_id() == id) return i;
+  }
+  return -1;
+}
+
+// Appends the packed index's entry of `inv`, the last invoice (its id's StableHash `id_hash`).
+void AppendInvoiceIndex(v1::CustomerState& s, const v1::InvoiceState& inv, uint64_t id_hash) {
+  auto& packed = *s.mutable_invoice_index();
+  packed.Add(static_cast<int64_t>(id_hash));
+  packed.Add(inv.due_ms());
+  packed.Add(CollectibleAmount(inv));
+  packed.Add(inv.alerted_level());
+}
+
+// Writes invoice `index`'s entry of the packed index again, after a change to it.
+void ReindexInvoice(v1::CustomerState& s, int index) {
+  const v1::InvoiceState& inv = s.invoices(index);
+  auto& packed = *s.mutable_invoice_index();
+  const int at = index * InvoiceIndex::kStride;
+  packed.Set(at + 1, inv.due_ms());
+  packed.Set(at + 2, CollectibleAmount(inv));
+  packed.Set(at + 3, inv.alerted_level());
+}
+
+void RemoveInvoice(v1::CustomerState& s, int index) {
+  RemoveAt(*s.mutable_invoices(), index);
+  auto& packed = *s.mutable_invoice_index();
+  const int at = index * InvoiceIndex::kStride;
+  packed.erase(packed.begin() + at, packed.begin() + at + InvoiceIndex::kStride);
+}
+
 // Removes a settled invoice. Its disputes stay: a dispute resolved as credited later is
 // the customer's credit. Returns true when removed.
 bool CloseIfSettled(v1::CustomerState& s, int index) {
@@ -54,15 +89,8 @@ bool CloseIfSettled(v1::CustomerState& s, int index) {
   // Overpayment beyond the amount (after a credit note) becomes unapplied cash.
   s.set_unapplied_cash(s.unapplied_cash() + (inv.paid() - inv.amount()));
   s.set_open_receivables(s.open_receivables() - OpenAmount(inv));
-  RemoveAt(*s.mutable_invoices(), index);
+  RemoveInvoice(s, index);
   return true;
-}
-
-int IndexOfInvoice(const v1::CustomerState& s, std::string_view id) {
-  for (int i = 0; i < s.invoices_size(); ++i) {
-    if (s.invoices(i).invoice_id() == id) return i;
-  }
-  return -1;
 }
 
 // What a payment's reversal left to be paid again: its entry in payment_unrepaid.
@@ -82,12 +110,14 @@ int IndexOfPayment(const v1::CustomerState& s, std::string_view id, uint64_t id_
 // An invoice's disputed amount is its open disputes' amounts, capped at what is still
 // open. Derived again after every change to either, so payments, reversals, credit
 // notes and resolutions in any order leave it equal to what the disputes cover.
-void SyncDisputed(const v1::CustomerState& s, v1::InvoiceState& inv) {
+void SyncDisputed(v1::CustomerState& s, int index) {
+  v1::InvoiceState& inv = *s.mutable_invoices(index);
   int64_t sum = 0;
   for (const auto& d : s.disputes()) {
     if (d.invoice_id() == inv.invoice_id()) sum += d.amount();
   }
   inv.set_disputed(std::clamp<int64_t>(sum, 0, std::max<int64_t>(OpenAmount(inv), 0)));
+  ReindexInvoice(s, index);
 }
 
 void RemoveOrder(v1::CustomerState& s, std::string_view order_id) {
@@ -144,7 +174,8 @@ FoldResult ApplyCustomer(v1::CustomerState& s, const v1::CustomerUpserted& p) {
 }
 
 FoldResult ApplyInvoice(v1::CustomerState& s, const v1::InvoiceIssued& p) {
-  if (IndexOfInvoice(s, p.invoice_id()) >= 0) return Duplicate();
+  const uint64_t id_hash = StableHash(p.invoice_id());
+  if (IndexOfInvoiceHashed(s, p.invoice_id(), id_hash) >= 0) return Duplicate();
   // Disputes kept from a paid invoice of the same id were about that one.
   RemoveIf(*s.mutable_disputes(), [&](const v1::DisputeState& d) { return d.invoice_id() == p.invoice_id(); });
   auto* inv = s.add_invoices();
@@ -158,6 +189,7 @@ FoldResult ApplyInvoice(v1::CustomerState& s, const v1::InvoiceIssued& p) {
     inv->set_order_id(p.order_id());
     RemoveOrder(s, p.order_id());
   }
+  AppendInvoiceIndex(s, *inv, id_hash);
   return {};
 }
 
@@ -173,7 +205,7 @@ FoldResult ApplyCancel(v1::CustomerState& s, const v1::InvoiceCancelled& p) {
   s.set_open_receivables(s.open_receivables() - applied);
   // A credit note larger than what is open becomes the customer's credit.
   s.set_unapplied_cash(s.unapplied_cash() + (credit - applied));
-  SyncDisputed(s, *inv);
+  SyncDisputed(s, idx);
   const std::string id = inv->invoice_id();
   // Cancelled, nothing is owed: its disputes end with it.
   if (CloseIfSettled(s, idx))
@@ -227,7 +259,7 @@ FoldResult ApplyPayment(v1::CustomerState& s, const v1::Envelope& e, const v1::P
     alloc->set_issue_ms(inv->issue_ms());
     weighted_days += static_cast<double>(take) * DaysBeyondTerms(e.event_time_ms(), inv->due_ms());
     weighted_amount += take;
-    SyncDisputed(s, *inv);
+    SyncDisputed(s, idx);
     CloseIfSettled(s, idx);
   }
   rec->set_unapplied(unapplied);
@@ -263,20 +295,22 @@ FoldResult ApplyReversal(v1::CustomerState& s, const v1::Envelope& e, const v1::
   s.set_payment_unrepaid(index, UnrepaidAmount(*rec));
   int64_t reopened = 0;
   for (const auto& a : rec->allocations()) {
-    const int idx = IndexOfInvoice(s, a.invoice_id());
-    v1::InvoiceState* inv = nullptr;
+    const uint64_t id_hash = StableHash(a.invoice_id());
+    int idx = IndexOfInvoiceHashed(s, a.invoice_id(), id_hash);
     if (idx >= 0) {
-      inv = s.mutable_invoices(idx);
+      v1::InvoiceState* inv = s.mutable_invoices(idx);
       inv->set_paid(inv->paid() - a.amount());
     } else {
       // The payment had settled the invoice: reopen the reversed part with its dates.
-      inv = s.add_invoices();
+      v1::InvoiceState* inv = s.add_invoices();
       inv->set_invoice_id(a.invoice_id());
       inv->set_amount(a.amount());
       inv->set_issue_ms(a.issue_ms());
       inv->set_due_ms(a.due_ms());
+      AppendInvoiceIndex(s, *inv, id_hash);
+      idx = s.invoices_size() - 1;
     }
-    SyncDisputed(s, *inv);  // what the payment had capped, or the disputes kept, count again
+    SyncDisputed(s, idx);  // what the payment had capped, or the disputes kept, count again
     s.set_open_receivables(s.open_receivables() + a.amount());
     reopened += a.amount();
   }
@@ -313,15 +347,16 @@ FoldResult ApplyDisputeOpened(v1::CustomerState& s, const v1::DisputeOpened& p) 
   for (const auto& d : s.disputes()) {
     if (d.dispute_id() == p.dispute_id()) return Duplicate();
   }
-  v1::InvoiceState* inv = FindInvoice(s, p.invoice_id());
-  if (inv == nullptr) return Reject(v1::UNKNOWN_REFERENCE, fmt::format("invoice {} is not open", p.invoice_id()));
+  const int idx = IndexOfInvoice(s, p.invoice_id());
+  if (idx < 0) return Reject(v1::UNKNOWN_REFERENCE, fmt::format("invoice {} is not open", p.invoice_id()));
+  const v1::InvoiceState* inv = &s.invoices(idx);
   // A dispute covers at most what is open and not disputed already.
   const int64_t amount = std::min(p.amount().minor(), OpenAmount(*inv) - inv->disputed());
   auto* d = s.add_disputes();
   d->set_dispute_id(p.dispute_id());
   d->set_invoice_id(p.invoice_id());
   d->set_amount(std::max<int64_t>(amount, 0));
-  SyncDisputed(s, *inv);
+  SyncDisputed(s, idx);
   return {};
 }
 
@@ -348,7 +383,7 @@ FoldResult ApplyDisputeResolved(v1::CustomerState& s, const v1::DisputeResolved&
     s.set_open_receivables(s.open_receivables() - applied);
     s.set_unapplied_cash(s.unapplied_cash() + (d.amount() - applied));
   }
-  SyncDisputed(s, *inv);
+  SyncDisputed(s, idx);
   CloseIfSettled(s, idx);
   return {};
 }
@@ -406,8 +441,13 @@ FoldResult FoldPayload(v1::CustomerState& s, const v1::Envelope& e, const RuleTh
 
 }  // namespace
 
-v1::InvoiceState* FindInvoice(v1::CustomerState& s, std::string_view id) {
-  return FindIf(*s.mutable_invoices(), [&](const v1::InvoiceState& i) { return i.invoice_id() == id; });
+int IndexOfInvoice(const v1::CustomerState& s, std::string_view id) {
+  return IndexOfInvoiceHashed(s, id, StableHash(id));
+}
+
+void SetAlertedLevel(v1::CustomerState& s, int index, int32_t level) {
+  s.mutable_invoices(index)->set_alerted_level(level);
+  s.set_invoice_index(index * InvoiceIndex::kStride + 3, level);
 }
 
 v1::OrderState* FindOrder(v1::CustomerState& s, std::string_view id) {
@@ -460,6 +500,11 @@ void UpgradeState(v1::CustomerState& s) {
     const int n = std::min(at.size(), days.size());
     at.Truncate(n);
     days.Truncate(n);
+  }
+  // The invoices' packed index, likewise.
+  if (s.invoice_index_size() != s.invoices_size() * InvoiceIndex::kStride) {
+    s.clear_invoice_index();
+    for (const auto& inv : s.invoices()) AppendInvoiceIndex(s, inv, StableHash(inv.invoice_id()));
   }
   // The payments' packed index, for states from before it (or any that disagrees).
   const int paid = s.payments_size();

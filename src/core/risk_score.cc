@@ -28,10 +28,11 @@ RiskScore ComputeRiskScore(const v1::CustomerState& s, const RuleThresholds& t, 
 
   int64_t overdue = 0;
   int64_t collectible = 0;
-  for (const auto& inv : s.invoices()) {
-    const int64_t c = std::max<int64_t>(CollectibleAmount(inv), 0);
+  const InvoiceIndex index(s);
+  for (int i = 0; i < index.size(); ++i) {
+    const int64_t c = std::max<int64_t>(index.collectible(i), 0);
     collectible += c;
-    if (now_ms >= inv.due_ms() + kMsPerDay) overdue += c;
+    if (now_ms >= index.due_ms(i) + kMsPerDay) overdue += c;
   }
   const int64_t overdue_bp = collectible > 0 ? RatioBp(overdue, collectible) : 0;
   r.factors[1] = {"overdue_share", Scale(overdue_bp, 10000, 25), 25};

@@ -9,7 +9,9 @@
 
 using namespace cwtest;
 using creditwatch::core::Exposure;
+using creditwatch::core::InvoiceIndex;
 using creditwatch::core::RecomputeExposure;
+using creditwatch::core::StableHash;
 using creditwatch::core::StepKind;
 
 namespace {
@@ -311,4 +313,41 @@ TEST_CASE("a state without the payments' packed index gets it on its next step, 
   CHECK(h.Apply(ev.Reversal(kT0 + 6 * kDay, "P1")).kind == StepKind::kDuplicate);
   CHECK(h.Apply(ev.Reversal(kT0 + 6 * kDay, "P2")).kind == StepKind::kApplied);
   CHECK(h.state.payment_unrepaid(1) == 10'000);
+}
+
+TEST_CASE("a state without the invoices' packed index gets it on its next step, and invoices still match",
+          "[unit][core][ledger]") {
+  Harness h;
+  Events ev("C-1");
+  CustomerOwing(h, ev);
+  h.Apply(ev.Invoice(kT0, "I2", 50'000, kT0 + 30 * kDay));
+  h.Apply(ev.Dispute(kT0 + kDay, "D1", "I2", 20'000));
+  REQUIRE(h.state.invoice_index_size() == 2 * InvoiceIndex::kStride);
+  CHECK(InvoiceIndex(h.state).collectible(1) == 30'000);
+  // As an earlier version wrote it: the invoices alone.
+  h.state.clear_invoice_index();
+  // A re-sent I2 under a new event id is still the same invoice.
+  CHECK(h.Apply(ev.Invoice(kT0 + 2 * kDay, "I2", 50'000, kT0 + 30 * kDay)).kind == StepKind::kDuplicate);
+  REQUIRE(h.state.invoice_index_size() == 2 * InvoiceIndex::kStride);
+  const InvoiceIndex index(h.state);
+  CHECK(index.id_hash(1) == StableHash("I2"));
+  CHECK(index.due_ms(1) == kT0 + 30 * kDay);
+  CHECK(index.collectible(1) == 30'000);
+  // Payments find their invoices through it: I1 settles and leaves, I2 moves up.
+  h.Apply(ev.Payment(kT0 + 3 * kDay, "P1", 100'000, {{"I1", 100'000}}));
+  REQUIRE(h.state.invoices_size() == 1);
+  REQUIRE(h.state.invoice_index_size() == InvoiceIndex::kStride);
+  CHECK(InvoiceIndex(h.state).id_hash(0) == StableHash("I2"));
+  // Past due and unpaid, I2 is overdue on its collectible part, read from the index.
+  h.Tick(kT0 + 31 * kDay);
+  int overdue = 0;
+  for (const v1::Alert& a : h.out.alerts) {
+    if (a.rule() != v1::INVOICE_OVERDUE) continue;
+    ++overdue;
+    CHECK(a.subject() == "I2");
+    CHECK(a.summary().find("invoice I2 300.00 EUR unpaid") != std::string::npos);
+  }
+  CHECK(overdue == 1);
+  CHECK(InvoiceIndex(h.state).alerted_level(0) == 1);
+  CHECK(h.state.invoices(0).alerted_level() == 1);
 }

@@ -204,6 +204,21 @@ TEST_CASE("properties of the core over random histories", "[unit][core][property
     });
   });
 
+  rc::prop("the invoices' packed index mirrors the open invoices, entry by entry", [] {
+    ForEachStep([](const Harness& h) {
+      const auto& s = h.state;
+      const core::InvoiceIndex index(s);
+      RC_ASSERT(s.invoice_index_size() == s.invoices_size() * core::InvoiceIndex::kStride);
+      for (int i = 0; i < s.invoices_size(); ++i) {
+        const auto& inv = s.invoices(i);
+        RC_ASSERT(index.id_hash(i) == core::StableHash(inv.invoice_id()));
+        RC_ASSERT(index.due_ms(i) == inv.due_ms());
+        RC_ASSERT(index.collectible(i) == inv.amount() - inv.paid() - inv.disputed());
+        RC_ASSERT(index.alerted_level(i) == inv.alerted_level());
+      }
+    });
+  });
+
   rc::prop("two runs over the same input give byte-identical outputs", [] {
     const auto events = Build(*rc::gen::container<std::vector<Op>>(rc::gen::exec(GenOp)));
     Harness h1;
